@@ -32,12 +32,19 @@ class ExpertiseModel:
     counts: dict[str, int]
     quality: dict[str, float]
     quality_by_intent: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The brand each responder answered for most: responders are brand-scoped in real data.
+    brand_of: dict[str, str] = field(default_factory=dict)
     team_quality: float = 0.5
     strength: float = 10.0
 
     @property
     def responders(self) -> list[str]:
         return sorted(self.counts)
+
+    def candidates_for(self, brand: str | None) -> list[str]:
+        """Responders known to answer for `brand` (all of them when the brand is unknown)."""
+        scoped = [r for r in self.responders if brand is not None and self.brand_of.get(r) == brand]
+        return scoped or self.responders
 
     def _affinity(self, X: sp.spmatrix, candidates: list[str]) -> np.ndarray:
         n = X.shape[0]

@@ -29,10 +29,13 @@ Columns = Mapping[str, Sequence[Any]]
 
 
 def column(frame: Columns, name: str, n: int, default: Any = None) -> list[Any]:
-    """A column as a list, or `n` defaults when the frame lacks it."""
-    if name in frame:
-        return list(frame[name])
-    return [default] * n
+    """A column as a list with None for missing values, or `n` defaults when absent."""
+    if name not in frame:
+        return [default] * n
+    values = frame[name]
+    if hasattr(values, "isna"):  # pandas: turn NA/NaT/NaN into None
+        values = values.astype(object).where(values.notna(), None)
+    return list(values)
 
 
 def _is_missing(value: Any) -> bool:

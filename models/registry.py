@@ -87,6 +87,14 @@ class Registry:
         self._write(index)
         return self.get(version)
 
+    def annotate(self, version: str, **extra: Any) -> None:
+        """Add facts learned after registration (e.g. the MLflow run and model version)."""
+        index = self._read()
+        if version not in index["versions"]:
+            raise RegistryError(f"no version {version} in {self.index_path}")
+        index["versions"][version].update(extra)
+        self._write(index)
+
     def set_alias(self, alias: str, version: str) -> None:
         index = self._read()
         if version not in index["versions"]:

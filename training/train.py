@@ -1,0 +1,251 @@
+"""Fit every head that has labels, choose its hyperparameters on validation data, calibrate it.
+
+Per head: L2 logistic regression on the shared `CaseFeatures` matrix, classes weighted by
+inverse frequency (care data is imbalanced: crises are rare and matter most), the
+regularisation strength picked by macro-F1 on the validation split, then a temperature fitted
+on the same validation rows so that confidences are honest. Test rows are only ever scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import joblib
+import mlflow
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import sklearn
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+from datasets.schema import CLASSIFIER_HEADS
+from models.bundle import Bundle
+from models.features import CaseFeatures
+from models.heads import LinearHead, fit_temperature
+from training.evaluate import evaluate_bundle, head_outcomes, head_target
+from training.expertise import fit_expertise
+from training.metrics import classification_report
+from training.split import assign_split, bucket, split_rule
+
+FINGERPRINT_COLUMNS = ("case_id", "text", "created_at", *CLASSIFIER_HEADS, "responder_id")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Hyperparameters and their search space; every field is logged to MLflow."""
+
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    # Hyperparameters are chosen on at most this many training rows; the final fit uses all.
+    select_rows: int = 20_000
+    min_rows: int = 20
+    class_weight: str | None = "balanced"
+    max_iter: int = 200
+    expertise_strength: float = 10.0
+    min_df: int = 2
+    max_features: int = 200_000
+    # Abstain when the calibrated chance of being right is under this; yes/no heads need
+    # more than a coin flip, so they use the higher of this and `binary_abstain_below`.
+    abstain_below: float = 0.5
+    binary_abstain_below: float = 0.6
+
+
+@dataclass(slots=True)
+class TrainResult:
+    bundle: Bundle
+    metrics: dict[str, Any]
+    selection: dict[str, dict[str, Any]]
+    skipped: dict[str, str]
+    split_counts: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[Iterable[str]], Iterable[str]]
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """Content hash of the columns that define the training problem (order-sensitive)."""
+    cols = [c for c in FINGERPRINT_COLUMNS if c in frame]
+    hashed = pd.util.hash_pandas_object(frame[cols].astype(str), index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def _classifier(C: float, config: TrainConfig) -> LogisticRegression:
+    return LogisticRegression(C=C, class_weight=config.class_weight, max_iter=config.max_iter)
+
+
+def _subsample(rows: np.ndarray, limit: int) -> np.ndarray:
+    """Deterministic subsample, so hyperparameter choice does not depend on the run."""
+    if len(rows) <= limit:
+        return rows
+    step = len(rows) / limit
+    return rows[(np.arange(limit) * step).astype(int)]
+
+
+def fit_head(
+    name: str,
+    X: sp.csr_matrix,
+    y: np.ndarray,
+    train: np.ndarray,
+    val: np.ndarray,
+    config: TrainConfig,
+) -> tuple[LinearHead, dict[str, Any]]:
+    """Grid-search C on validation macro-F1, refit on all training rows, fit a temperature."""
+    sel = _subsample(train, config.select_rows)
+    known = set(y[sel])
+    val_known = val[np.isin(y[val], list(known))]
+    scores: dict[float, float] = {}
+    fitted: dict[float, LogisticRegression] = {}
+    if len(val_known):
+        for C in config.c_grid:
+            clf = _classifier(C, config).fit(X[sel], y[sel])
+            fitted[C] = clf
+            pred = clf.predict(X[val_known])
+            scores[C] = float(f1_score(y[val_known], pred, average="macro", zero_division=0))
+        best = max(config.c_grid, key=lambda c: (scores[c], -c))
+    else:
+        best = 1.0
+    clf = fitted[best] if len(sel) == len(train) and best in fitted else None
+    if clf is None:
+        clf = _classifier(best, config).fit(X[train], y[train])
+    head = LinearHead.from_estimator(name, clf)
+    val_cal = val[np.isin(y[val], head.classes)]
+    if len(val_cal):
+        index = {c: i for i, c in enumerate(head.classes)}
+        head.temperature = fit_temperature(
+            head.logits(X[val_cal]), np.array([index[v] for v in y[val_cal]])
+        )
+    binary = len(head.classes) == 2
+    head.abstain_below = (
+        max(config.abstain_below, config.binary_abstain_below) if binary else config.abstain_below
+    )
+    info = {
+        "C": best,
+        "val_macro_f1": scores.get(best),
+        "grid": {str(c): s for c, s in scores.items()},
+        "temperature": head.temperature,
+        "n_train": len(train),
+        "n_val": len(val),
+        "classes": head.classes,
+    }
+    return head, info
+
+
+def _library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+        "mlflow": mlflow.__version__,
+    }
+
+
+def fit_bundle(
+    frame: pd.DataFrame,
+    config: TrainConfig | None = None,
+    progress: Progress | None = None,
+    policy_version: str = "",
+    evaluate: bool = True,
+) -> TrainResult:
+    """Train every head `frame` has labels for; evaluate on its test split."""
+    config = config or TrainConfig()
+    frame = frame.reset_index(drop=True)
+    timings: dict[str, float] = {}
+    split = assign_split(frame).to_numpy()
+    counts = {s: int((split == s).sum()) for s in ("train", "val", "test")}
+    t0 = time.perf_counter()
+    features = CaseFeatures(min_df=config.min_df, max_features=config.max_features)
+    features.fit(frame[split == "train"])
+    X = features.transform(frame)
+    timings["features_s"] = time.perf_counter() - t0
+
+    heads: dict[str, LinearHead] = {}
+    selection: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    names: Iterable[str] = CLASSIFIER_HEADS
+    for name in progress(names) if progress else names:
+        target = head_target(frame, name).to_numpy()
+        labelled = np.array([t is not None for t in target])
+        train = np.flatnonzero(labelled & (split == "train"))
+        val = np.flatnonzero(labelled & (split == "val"))
+        n_classes = len(set(target[train]))
+        if len(train) < config.min_rows or n_classes < 2:
+            skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
+            continue
+        t1 = time.perf_counter()
+        heads[name], selection[name] = fit_head(name, X, target, train, val, config)
+        timings[f"head_{name}_s"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    trainval = np.flatnonzero(split != "test")
+    expertise = fit_expertise(X[trainval], frame.iloc[trainval], strength=config.expertise_strength)
+    timings["expertise_s"] = time.perf_counter() - t2
+    metadata = {
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_fingerprint": data_fingerprint(frame),
+        "n_rows": len(frame),
+        "split_rule": split_rule(frame),
+        "split_counts": counts,
+        "heads": {
+            h: {
+                "classes": selection[h]["classes"],
+                "C": selection[h]["C"],
+                "temperature": selection[h]["temperature"],
+                "abstain_below": heads[h].abstain_below,
+            }
+            for h in heads
+        },
+        "skipped_heads": skipped,
+        "policy_version": policy_version,
+        "config": asdict(config),
+        "libraries": _library_versions(),
+    }
+    bundle = Bundle(features, heads, expertise, metadata)
+    metrics: dict[str, Any] = {"heads": {}}
+    if evaluate and counts["test"]:
+        t3 = time.perf_counter()
+        metrics = evaluate_bundle(bundle, frame[split == "test"])
+        timings["evaluate_s"] = time.perf_counter() - t3
+    bundle.metadata["metrics"] = _summary(metrics)
+    return TrainResult(bundle, metrics, selection, skipped, counts, timings)
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The headline figures per head, small enough for metadata.json and GET /v1/model."""
+    keep = ("n", "accuracy", "macro_f1", "brier", "ece", "hit_at_1", "hit_at_3")
+    return {h: {k: r[k] for k in keep if r.get(k) is not None} for h, r in metrics["heads"].items()}
+
+
+def cross_validate(
+    frame: pd.DataFrame, folds: int, config: TrainConfig | None = None
+) -> dict[str, Any]:
+    """K-fold CV by a stable hash of case_id; metrics pooled over all out-of-fold predictions.
+
+    Inside each fold the usual split rule carves validation rows out of the training folds,
+    so hyperparameters are never chosen on the fold being scored.
+    """
+    frame = frame.reset_index(drop=True).drop(columns=["split"], errors="ignore")
+    fold = frame["case_id"].map(lambda k: bucket(k, folds, salt="cv:")).to_numpy()
+    pooled: dict[str, dict[str, list]] = {}
+    for k in range(folds):
+        train_part = frame[fold != k].assign(split=None)
+        test_part = frame[fold == k]
+        result = fit_bundle(train_part, config, evaluate=False)
+        X = result.bundle.vectorise(test_part)
+        for name, o in head_outcomes(result.bundle, X, test_part).items():
+            p = pooled.setdefault(name, {"y_true": [], "y_pred": []})
+            p["y_true"] += o.y_true
+            p["y_pred"] += o.y_pred
+    # Pooled predictions have no common class order across folds, so no Brier/ECE here.
+    heads = {
+        n: classification_report(p["y_true"], p["y_pred"], None, []) for n, p in pooled.items()
+    }
+    return {"heads": heads, "folds": folds}
