@@ -100,25 +100,10 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
         return word, char
 
-    def fit(self, X: Columns, y: Any = None) -> CaseFeatures:
-        texts = [normalise(t) for t in X["text"]]
-        word, char = self._vectorisers()
-        # A tiny corpus may leave no term with min_df documents; fall back to min_df=1.
-        for vec in (word, char):
-            try:
-                vec.fit(texts)
-            except ValueError:
-                vec.set_params(min_df=1).fit(texts)
-        self.word_ = word
-        self.char_ = char
-        self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_) + len(META_NAMES)
-        return self
-
-    def transform(self, X: Columns) -> sp.csr_matrix:
-        check_is_fitted(self, "word_")
+    def _prepare(self, X: Columns) -> tuple[list[str], sp.csr_matrix]:
+        """Normalised texts and the meta block: the work shared by fit and transform."""
         raw = list(X["text"])
         n = len(raw)
-        texts = [normalise(t) for t in raw]
         meta = np.asarray(
             [
                 meta_row(f, v, c, t)
@@ -132,11 +117,31 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             ],
             dtype=np.float32,
         ).reshape(n, len(META_NAMES))
-        blocks = [
-            self.word_.transform(texts),
-            self.char_.transform(texts),
-            sp.csr_matrix(meta * self.meta_weight),
-        ]
+        return [normalise(t) for t in raw], sp.csr_matrix(meta * self.meta_weight)
+
+    def fit_transform(self, X: Columns, y: Any = None, **_: Any) -> sp.csr_matrix:
+        """Fit and transform in one pass over the texts (training's hot spot)."""
+        texts, meta = self._prepare(X)
+        word, char = self._vectorisers()
+        blocks = []
+        for vec in (word, char):
+            try:
+                blocks.append(vec.fit_transform(texts))
+            except ValueError:  # a tiny corpus may leave no term with min_df documents
+                blocks.append(vec.set_params(min_df=1).fit_transform(texts))
+        self.word_ = word
+        self.char_ = char
+        self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_) + len(META_NAMES)
+        return sp.hstack([*blocks, meta], format="csr", dtype=np.float32)
+
+    def fit(self, X: Columns, y: Any = None) -> CaseFeatures:
+        self.fit_transform(X)
+        return self
+
+    def transform(self, X: Columns) -> sp.csr_matrix:
+        check_is_fitted(self, "word_")
+        texts, meta = self._prepare(X)
+        blocks = [self.word_.transform(texts), self.char_.transform(texts), meta]
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -30,6 +30,9 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _SPACE = re.compile(r"\s+")
 # Lone surrogates and C0 controls other than whitespace cannot be scored or stored safely.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LETTER = re.compile(r"[^\W\d_]")
+# Emoji and pictographs (the blocks that matter on social media), dingbats, misc symbols.
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 
 
 def clean(text: str) -> str:
@@ -63,9 +66,9 @@ def surface_stats(text: str) -> tuple[float, ...]:
     symbols), each squashed to roughly [0, 1] so that a linear model can weigh them.
     """
     n = len(text)
-    letters = sum(ch.isalpha() for ch in text)
-    capitals = sum(ch.isupper() for ch in text)
-    symbols = sum(1 for ch in text if unicodedata.category(ch) == "So")
+    letters = len(_LETTER.findall(text))
+    capitals = sum(map(str.isupper, text))
+    symbols = len(_EMOJI.findall(text))
     return (
         min(n, 280) / 280.0,
         min(text.count("!"), 5) / 5.0,

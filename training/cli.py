@@ -94,7 +94,9 @@ def train_and_register(
 
     result = fit_bundle(
         frame,
-        progress=lambda it: tqdm(list(it), desc="training heads", unit="head", file=sys.stderr),
+        progress=lambda steps, total: tqdm(
+            steps, total=total, desc="training heads", unit="head", file=sys.stderr
+        ),
         policy_version=_policy_version(settings),
     )
     if not result.bundle.heads:

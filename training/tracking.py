@@ -9,6 +9,7 @@ The model is registered under `Settings.registered_model_name` and promoted with
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +17,13 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
+from mlflow.types.utils import _infer_schema
 
-from models.pyfunc import INPUT_COLUMNS, SwitchboardPyfunc, predictions_frame
+from models.bundle import Bundle
+from models.pyfunc import INPUT_COLUMNS, predictions_frame
 from models.registry import CHAMPION
 from models.settings import Settings
 from training.evaluate import head_outcomes
@@ -59,6 +63,7 @@ def log_run(
 ) -> dict[str, str]:
     """Log one training run and register its model; returns run id and registry version."""
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.tracking_uri)
     bundle = result.bundle
@@ -85,10 +90,10 @@ def log_run(
         example = _input_example(test_frame)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=SwitchboardPyfunc(),
+            python_model=str(REPO_ROOT / "models" / "pyfunc_entry.py"),
             artifacts={"bundle": str(bundle_dir)},
             code_paths=[str(REPO_ROOT / "models"), str(REPO_ROOT / "datasets")],
-            signature=infer_signature(example, predictions_frame(bundle, example)),
+            signature=_signature(bundle, example),
             input_example=example,
             registered_model_name=settings.registered_model_name,
         )
@@ -100,6 +105,19 @@ def log_run(
         if promote:
             client.set_registered_model_alias(settings.registered_model_name, CHAMPION, version)
     return {"run_id": run.info.run_id, "mlflow_version": version}
+
+
+def _signature(bundle: Bundle, example: pd.DataFrame) -> ModelSignature:
+    """Only `text` is required; the other inputs improve predictions when present."""
+    inputs = Schema(
+        [
+            ColSpec("string", "text"),
+            ColSpec("string", "channel", required=False),
+            ColSpec("double", "author_followers", required=False),
+            ColSpec("boolean", "author_verified", required=False),
+        ]
+    )
+    return ModelSignature(inputs, _infer_schema(predictions_frame(bundle, example)))
 
 
 def _input_example(frame: pd.DataFrame) -> pd.DataFrame:

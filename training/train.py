@@ -1,9 +1,14 @@
 """Fit every head that has labels, choose its hyperparameters on validation data, calibrate it.
 
-Per head: L2 logistic regression on the shared `CaseFeatures` matrix, classes weighted by
+Per head: a linear SVM (liblinear) on the shared `CaseFeatures` matrix, classes weighted by
 inverse frequency (care data is imbalanced: crises are rare and matter most), the
 regularisation strength picked by macro-F1 on the validation split, then a temperature fitted
-on the same validation rows so that confidences are honest. Test rows are only ever scored.
+on the same validation rows turns its margins into calibrated probabilities (softmax(margin/T)).
+Test rows are only ever scored.
+
+Why an SVM and not logistic regression: on airline sentiment and negative reasons it is as
+accurate or better and 4-6x faster to fit (see README, "Choosing the classifier"), and the
+temperature gives it the calibrated probabilities a logistic model would have had.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
+import warnings
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +29,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import sklearn
-from sklearn.linear_model import LogisticRegression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
+from sklearn.svm import LinearSVC
 
 from datasets.schema import CLASSIFIER_HEADS
 from models.bundle import Bundle
@@ -41,12 +49,12 @@ FINGERPRINT_COLUMNS = ("case_id", "text", "created_at", *CLASSIFIER_HEADS, "resp
 class TrainConfig:
     """Hyperparameters and their search space; every field is logged to MLflow."""
 
-    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    c_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)
     # Hyperparameters are chosen on at most this many training rows; the final fit uses all.
     select_rows: int = 20_000
     min_rows: int = 20
     class_weight: str | None = "balanced"
-    max_iter: int = 200
+    max_iter: int = 2000
     expertise_strength: float = 10.0
     min_df: int = 2
     max_features: int = 200_000
@@ -54,6 +62,9 @@ class TrainConfig:
     # more than a coin flip, so they use the higher of this and `binary_abstain_below`.
     abstain_below: float = 0.5
     binary_abstain_below: float = 0.6
+    # Threads fitting heads at once. liblinear's random generator is process-global, so
+    # n_jobs > 1 is ~1.6x faster on 2 cores but no longer bit-for-bit reproducible.
+    n_jobs: int = 1
 
 
 @dataclass(slots=True)
@@ -66,7 +77,8 @@ class TrainResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-Progress = Callable[[Iterable[str]], Iterable[str]]
+# Wraps an iterable of finished steps with a progress display: progress(steps, total).
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:
@@ -76,8 +88,17 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
 
-def _classifier(C: float, config: TrainConfig) -> LogisticRegression:
-    return LogisticRegression(C=C, class_weight=config.class_weight, max_iter=config.max_iter)
+def _classifier(C: float, config: TrainConfig) -> LinearSVC:
+    return LinearSVC(
+        C=C, class_weight=config.class_weight, max_iter=config.max_iter, random_state=0
+    )
+
+
+def _fit(clf: LinearSVC, X: sp.csr_matrix, y: np.ndarray) -> LinearSVC:
+    # liblinear may stop at max_iter on hard heads; the validation score judges the result.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y)
 
 
 def _subsample(rows: np.ndarray, limit: int) -> np.ndarray:
@@ -101,10 +122,10 @@ def fit_head(
     known = set(y[sel])
     val_known = val[np.isin(y[val], list(known))]
     scores: dict[float, float] = {}
-    fitted: dict[float, LogisticRegression] = {}
+    fitted: dict[float, LinearSVC] = {}
     if len(val_known):
         for C in config.c_grid:
-            clf = _classifier(C, config).fit(X[sel], y[sel])
+            clf = _fit(_classifier(C, config), X[sel], y[sel])
             fitted[C] = clf
             pred = clf.predict(X[val_known])
             scores[C] = float(f1_score(y[val_known], pred, average="macro", zero_division=0))
@@ -113,7 +134,7 @@ def fit_head(
         best = 1.0
     clf = fitted[best] if len(sel) == len(train) and best in fitted else None
     if clf is None:
-        clf = _classifier(best, config).fit(X[train], y[train])
+        clf = _fit(_classifier(best, config), X[train], y[train])
     head = LinearHead.from_estimator(name, clf)
     val_cal = val[np.isin(y[val], head.classes)]
     if len(val_cal):
@@ -135,6 +156,35 @@ def fit_head(
         "classes": head.classes,
     }
     return head, info
+
+
+def _fit_heads_in_parallel(
+    X: sp.csr_matrix,
+    jobs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    config: TrainConfig,
+    progress: Progress | None,
+) -> dict[str, tuple[LinearHead, dict[str, Any]]]:
+    """Heads are independent; liblinear releases the GIL, so threads use every core."""
+    with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
+        futures = {
+            pool.submit(fit_head, name, X, target, train, val, config): name
+            for name, (target, train, val) in jobs.items()
+        }
+        done: Iterable[Future] = as_completed(futures)
+        if progress:
+            done = progress(done, len(futures))
+        return {futures[f]: f.result() for f in done}
+
+
+def _vectorise_all(
+    features: CaseFeatures, frame: pd.DataFrame, fit_rows: np.ndarray
+) -> sp.csr_matrix:
+    """Fit on the training rows and transform everything, each text processed once."""
+    fit_idx, rest_idx = np.flatnonzero(fit_rows), np.flatnonzero(~fit_rows)
+    X_fit = features.fit_transform(frame.iloc[fit_idx])
+    X_rest = features.transform(frame.iloc[rest_idx])
+    order = np.argsort(np.concatenate([fit_idx, rest_idx]))
+    return sp.vstack([X_fit, X_rest], format="csr")[order]
 
 
 def _library_versions() -> dict[str, str]:
@@ -163,15 +213,12 @@ def fit_bundle(
     counts = {s: int((split == s).sum()) for s in ("train", "val", "test")}
     t0 = time.perf_counter()
     features = CaseFeatures(min_df=config.min_df, max_features=config.max_features)
-    features.fit(frame[split == "train"])
-    X = features.transform(frame)
+    X = _vectorise_all(features, frame, split == "train")
     timings["features_s"] = time.perf_counter() - t0
 
-    heads: dict[str, LinearHead] = {}
-    selection: dict[str, dict[str, Any]] = {}
+    jobs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     skipped: dict[str, str] = {}
-    names: Iterable[str] = CLASSIFIER_HEADS
-    for name in progress(names) if progress else names:
+    for name in CLASSIFIER_HEADS:
         target = head_target(frame, name).to_numpy()
         labelled = np.array([t is not None for t in target])
         train = np.flatnonzero(labelled & (split == "train"))
@@ -179,10 +226,13 @@ def fit_bundle(
         n_classes = len(set(target[train]))
         if len(train) < config.min_rows or n_classes < 2:
             skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
-            continue
-        t1 = time.perf_counter()
-        heads[name], selection[name] = fit_head(name, X, target, train, val, config)
-        timings[f"head_{name}_s"] = time.perf_counter() - t1
+        else:
+            jobs[name] = (target, train, val)
+    t1 = time.perf_counter()
+    fitted = _fit_heads_in_parallel(X, jobs, config, progress)
+    timings["heads_s"] = time.perf_counter() - t1
+    heads = {name: fitted[name][0] for name in jobs}
+    selection = {name: fitted[name][1] for name in jobs}
 
     t2 = time.perf_counter()
     trainval = np.flatnonzero(split != "test")
