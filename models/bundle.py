@@ -4,6 +4,7 @@ Layout of a bundle directory:
 
     metadata.json          version, trained_at, data fingerprint, metrics, heads, versions
     features.joblib        the fitted `CaseFeatures`
+    embedder.joblib        the `SentenceEmbedder`, only when a head chose embeddings
     head-<name>.joblib     one `LinearHead` per trained head
     expertise.joblib       the `ExpertiseModel` (when the data had responders)
     MANIFEST.json          SHA-256 of every file above
@@ -34,6 +35,7 @@ MANIFEST = "MANIFEST.json"
 METADATA = "metadata.json"
 FEATURES = "features.joblib"
 EXPERTISE = "expertise.joblib"
+EMBEDDER = "embedder.joblib"
 
 
 class BundleIntegrityError(Exception):
@@ -60,6 +62,8 @@ class Bundle:
     heads: dict[str, LinearHead]
     expertise: ExpertiseModel | None
     metadata: dict[str, Any]
+    # Optional dense features appended after the tf-idf columns (see models/embedding.py).
+    embedder: Any | None = None
     _names: np.ndarray | None = None
 
     @property
@@ -68,11 +72,19 @@ class Bundle:
 
     def feature_names(self) -> np.ndarray:
         if self._names is None:
-            self._names = self.features.get_feature_names_out()
+            names = self.features.get_feature_names_out()
+            if self.embedder is not None:
+                width = self.embedder.transform({"text": [""]}).shape[1]
+                names = np.concatenate([names, [f"e:minilm_{i}" for i in range(width)]])
+            self._names = names
         return self._names
 
     def vectorise(self, frame: Columns) -> sp.csr_matrix:
-        return self.features.transform(frame)
+        """The one feature matrix every head and the expertise model read."""
+        X = self.features.transform(frame)
+        if self.embedder is None:
+            return X
+        return sp.hstack([X, sp.csr_matrix(self.embedder.transform(frame))], format="csr")
 
     def predict_heads(self, X: sp.csr_matrix, explain: int = 0) -> list[dict[str, HeadPrediction]]:
         """Every head's prediction for every row of an already vectorised batch."""
@@ -134,6 +146,8 @@ def save_bundle(bundle: Bundle, directory: Path) -> str:
         joblib.dump(head, directory / f"head-{name}.joblib")
     if bundle.expertise is not None:
         joblib.dump(bundle.expertise, directory / EXPERTISE)
+    if bundle.embedder is not None:
+        joblib.dump(bundle.embedder, directory / EMBEDDER)
     (directory / METADATA).write_text(json.dumps(bundle.metadata, indent=2, sort_keys=True))
     files = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest = {"algorithm": "sha256", "files": {f: sha256_file(directory / f) for f in files}}
@@ -180,4 +194,5 @@ def load_bundle(directory: Path, manifest_sha256: str | None = None) -> Bundle:
         if name.startswith("head-")
     }
     expertise = joblib.load(directory / EXPERTISE) if EXPERTISE in files else None
-    return Bundle(joblib.load(directory / FEATURES), heads, expertise, metadata)
+    embedder = joblib.load(directory / EMBEDDER) if EMBEDDER in files else None
+    return Bundle(joblib.load(directory / FEATURES), heads, expertise, metadata, embedder)

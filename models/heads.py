@@ -40,6 +40,9 @@ class LinearHead:
         return cls(name, classes, coef, intercept, temperature)
 
     def logits(self, X: sp.spmatrix | np.ndarray) -> np.ndarray:
+        # Extra columns (embeddings appended for other heads) are not this head's inputs.
+        if X.shape[1] > self.coef.shape[1]:
+            X = X[:, : self.coef.shape[1]]
         return np.asarray(X @ self.coef.T) + self.intercept
 
     def predict_proba(self, X: sp.spmatrix | np.ndarray) -> np.ndarray:
@@ -53,7 +56,7 @@ class LinearHead:
         self, x: sp.csr_matrix, class_index: int, top: int
     ) -> list[tuple[int, float]]:
         """Feature indices that pushed one row hardest towards a class, strongest first."""
-        row = x.tocsr()
+        row = sp.csr_matrix(x[:, : self.coef.shape[1]])
         idx = row.indices
         vals = row.data * self.coef[class_index, idx]
         order = np.argsort(-vals)[:top]

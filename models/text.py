@@ -24,7 +24,7 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _MENTION = re.compile(r"(?<!\w)@\w+")
 _HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 # Six or more digits, possibly with a letter prefix or dashes: order, booking, account numbers.
-_ORDERNUM = re.compile(r"\b[A-Za-z]{0,3}[-#]?\d[\d-]{4,}\d\b")
+_ORDERNUM = re.compile(r"(?<!\w)#?[A-Za-z]{0,3}[-#]?\d[\d-]{4,}\d\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
 _REPEAT = re.compile(r"(.)\1{2,}")
 _SPACE = re.compile(r"\s+")
@@ -52,8 +52,8 @@ def normalise(text: str) -> str:
     text = _URL.sub(URL_TOKEN, text)
     text = _EMAIL.sub(EMAIL_TOKEN, text)
     text = _MENTION.sub(MENTION_TOKEN, text)
+    text = _ORDERNUM.sub(ORDERNUM_TOKEN, text)  # before hashtags: "#A1234567" is an order
     text = _HASHTAG.sub(lambda m: HASHTAG_PREFIX + m.group(1), text)
-    text = _ORDERNUM.sub(ORDERNUM_TOKEN, text)
     text = _NUMBER.sub(NUMBER_TOKEN, text)
     text = _REPEAT.sub(r"\1\1", text)
     return _SPACE.sub(" ", text.lower()).strip()

@@ -22,6 +22,7 @@ from datasets.loaders import FORMATS, LoadReport, load_cases, parse_mapping
 from models.bundle import Bundle, BundleIntegrityError, load_bundle, sha256_file
 from models.registry import CHAMPION, Registry, RegistryError
 from models.settings import Settings, get_settings
+from training.train import TrainConfig, cross_validate, fit_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CASES = REPO_ROOT / "datasets" / "sample" / "cases.csv"
@@ -85,15 +86,16 @@ def train_and_register(
     mlflow: bool = True,
     promote: bool = True,
     out: Path | None = None,
+    config: TrainConfig | None = None,
 ) -> tuple[str, dict]:
     """Fit, register in the bundle registry (and MLflow), optionally promote; returns version."""
     from tqdm import tqdm
 
     from training.split import assign_split
-    from training.train import fit_bundle
 
     result = fit_bundle(
         frame,
+        config,
         progress=lambda steps, total: tqdm(
             steps, total=total, desc="training heads", unit="head", file=sys.stderr
         ),
@@ -122,11 +124,14 @@ def train_and_register(
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from training.evaluate import format_report
-    from training.train import cross_validate
 
     report = _load(args, settings)
+    config = TrainConfig(
+        featurisations=tuple(args.featurisations.split(",")),
+        latency_budget_ms=args.latency_budget_ms,
+    )
     if args.cv:
-        cv = cross_validate(report.accepted, args.cv)
+        cv = cross_validate(report.accepted, args.cv, config)
         print(f"{args.cv}-fold cross-validation (pooled out-of-fold predictions):")
         print(format_report(cv, per_class=args.per_class))
         if args.cv_json:
@@ -138,6 +143,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         mlflow=not args.no_mlflow,
         promote=not args.no_promote,
         out=args.out,
+        config=config,
     )
     print(f"registered {version}" + ("" if args.no_promote else f" as {CHAMPION}"))
     if metrics["heads"]:
@@ -249,6 +255,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mlflow", action="store_true", help="skip MLflow logging/registration")
     p.add_argument("--no-promote", action="store_true", help="register without the champion alias")
     p.add_argument("--per-class", action="store_true", help="print per-class figures too")
+    p.add_argument(
+        "--featurisations",
+        default="tfidf",
+        help="candidates compared per head: tfidf or tfidf,tfidf+minilm (needs `make embed`)",
+    )
+    p.add_argument(
+        "--latency-budget-ms",
+        type=float,
+        default=TrainConfig.latency_budget_ms,
+        help="per-mention cost an extra featurisation may add (default: %(default)s)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score a registered model against labelled cases")

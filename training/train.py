@@ -14,6 +14,7 @@ temperature gives it the calibrated probabilities a logistic model would have ha
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import platform
 import time
 import warnings
@@ -24,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import joblib
-import mlflow
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -35,6 +35,7 @@ from sklearn.svm import LinearSVC
 
 from datasets.schema import CLASSIFIER_HEADS
 from models.bundle import Bundle
+from models.embedding import SentenceEmbedder
 from models.features import CaseFeatures
 from models.heads import LinearHead, fit_temperature
 from training.evaluate import evaluate_bundle, head_outcomes, head_target
@@ -65,6 +66,13 @@ class TrainConfig:
     # Threads fitting heads at once. liblinear's random generator is process-global, so
     # n_jobs > 1 is ~1.6x faster on 2 cores but no longer bit-for-bit reproducible.
     n_jobs: int = 1
+    # Candidate featurisations compared per head on validation data: "tfidf" always,
+    # "tfidf+minilm" (sentence embeddings appended, needs `make embed`) on request. A head
+    # keeps the embeddings only if they gain `min_embedding_gain` validation macro-F1 AND
+    # embedding one mention fits in `latency_budget_ms` (the service's per-mention budget).
+    featurisations: tuple[str, ...] = ("tfidf",)
+    min_embedding_gain: float = 0.01
+    latency_budget_ms: float = 0.5
 
 
 @dataclass(slots=True)
@@ -158,22 +166,60 @@ def fit_head(
     return head, info
 
 
+Job = tuple[str, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]  # head, X, y, train, val
+
+
 def _fit_heads_in_parallel(
-    X: sp.csr_matrix,
-    jobs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-    config: TrainConfig,
-    progress: Progress | None,
+    jobs: dict[str, Job], config: TrainConfig, progress: Progress | None
 ) -> dict[str, tuple[LinearHead, dict[str, Any]]]:
-    """Heads are independent; liblinear releases the GIL, so threads use every core."""
+    """Heads are independent; liblinear releases the GIL, so threads can use every core."""
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
         futures = {
-            pool.submit(fit_head, name, X, target, train, val, config): name
-            for name, (target, train, val) in jobs.items()
+            pool.submit(fit_head, head, X, target, train, val, config): key
+            for key, (head, X, target, train, val) in jobs.items()
         }
         done: Iterable[Future] = as_completed(futures)
         if progress:
             done = progress(done, len(futures))
         return {futures[f]: f.result() for f in done}
+
+
+EMBED = "tfidf+minilm"
+
+
+def _with_embeddings(
+    X: sp.csr_matrix, frame: pd.DataFrame
+) -> tuple[sp.csr_matrix, SentenceEmbedder, float]:
+    """The tf-idf matrix with MiniLM columns appended, and the per-mention embedding cost."""
+    embedder = SentenceEmbedder().fit(frame)
+    dense = embedder.transform(frame)
+    sample = frame.head(50)
+    times = []
+    for i in range(len(sample)):
+        t = time.perf_counter()
+        embedder.transform(sample.iloc[i : i + 1])
+        times.append((time.perf_counter() - t) * 1000)
+    return sp.hstack([X, sp.csr_matrix(dense)], format="csr"), embedder, float(np.median(times))
+
+
+def _choose_featurisation(
+    name: str,
+    fitted: dict[str, tuple[LinearHead, dict[str, Any]]],
+    embed_ms: float | None,
+    config: TrainConfig,
+) -> tuple[LinearHead, dict[str, Any]]:
+    """Keep the embeddings for a head only if they win on validation and fit the budget."""
+    head, info = fitted[name]
+    info = {**info, "featurisation": "tfidf"}
+    alt = fitted.get(f"{name}@{EMBED}")
+    if alt is None:
+        return head, info
+    base_f1, alt_f1 = info["val_macro_f1"] or 0.0, alt[1]["val_macro_f1"] or 0.0
+    info["candidates"] = {"tfidf": base_f1, EMBED: alt_f1, "embed_ms_per_mention": embed_ms}
+    pays = embed_ms is not None and embed_ms <= config.latency_budget_ms
+    if alt_f1 - base_f1 >= config.min_embedding_gain and pays:
+        return alt[0], {**alt[1], "featurisation": EMBED, "candidates": info["candidates"]}
+    return head, info
 
 
 def _vectorise_all(
@@ -194,7 +240,7 @@ def _library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "joblib": joblib.__version__,
-        "mlflow": mlflow.__version__,
+        "mlflow": importlib.metadata.version("mlflow"),
     }
 
 
@@ -216,7 +262,12 @@ def fit_bundle(
     X = _vectorise_all(features, frame, split == "train")
     timings["features_s"] = time.perf_counter() - t0
 
-    jobs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    wide, embedder, embed_ms = None, None, None
+    if EMBED in config.featurisations:
+        t_embed = time.perf_counter()
+        wide, embedder, embed_ms = _with_embeddings(X, frame)
+        timings["embeddings_s"] = time.perf_counter() - t_embed
+    jobs: dict[str, Job] = {}
     skipped: dict[str, str] = {}
     for name in CLASSIFIER_HEADS:
         target = head_target(frame, name).to_numpy()
@@ -226,13 +277,19 @@ def fit_bundle(
         n_classes = len(set(target[train]))
         if len(train) < config.min_rows or n_classes < 2:
             skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
-        else:
-            jobs[name] = (target, train, val)
+            continue
+        jobs[name] = (name, X, target, train, val)
+        if wide is not None:
+            jobs[f"{name}@{EMBED}"] = (name, wide, target, train, val)
     t1 = time.perf_counter()
-    fitted = _fit_heads_in_parallel(X, jobs, config, progress)
+    fitted = _fit_heads_in_parallel(jobs, config, progress)
     timings["heads_s"] = time.perf_counter() - t1
-    heads = {name: fitted[name][0] for name in jobs}
-    selection = {name: fitted[name][1] for name in jobs}
+    heads: dict[str, LinearHead] = {}
+    selection: dict[str, dict[str, Any]] = {}
+    for name in (n for n in CLASSIFIER_HEADS if n in jobs):
+        heads[name], selection[name] = _choose_featurisation(name, fitted, embed_ms, config)
+    if not any(s["featurisation"] == EMBED for s in selection.values()):
+        embedder = None  # nobody reads the embeddings: do not pay for them at serve time
 
     t2 = time.perf_counter()
     trainval = np.flatnonzero(split != "test")
@@ -258,7 +315,7 @@ def fit_bundle(
         "config": asdict(config),
         "libraries": _library_versions(),
     }
-    bundle = Bundle(features, heads, expertise, metadata)
+    bundle = Bundle(features, heads, expertise, metadata, embedder)
     metrics: dict[str, Any] = {"heads": {}}
     if evaluate and counts["test"]:
         t3 = time.perf_counter()

@@ -1,0 +1,149 @@
+"""The `switchboard` command line, end to end on small files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.registry import CHAMPION, Registry
+from models.settings import Settings
+from tests.conftest import make_cases
+from training.cli import main
+
+
+@pytest.fixture
+def cases_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "cases.csv"
+    make_cases(300).to_csv(path, index=False)
+    return path
+
+
+def test_train_registers_champion_and_evaluate_prints_documented_json(
+    cases_csv: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check train -> champion, then evaluate --json prints {"heads": {HEAD: {n, accuracy, ...}}}."""
+    assert main(["train", "--data", str(cases_csv), "--no-mlflow"], settings) == 0
+    assert Registry(settings.registry_path).get(CHAMPION).version == "v1"
+    capsys.readouterr()
+    code = main(["evaluate", "--model", CHAMPION, "--data", str(cases_csv), "--json"], settings)
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model_version"] == "v1"
+    for head in ("intent", "sentiment", "actionable", "reply_mode", "tier"):
+        assert {"n", "accuracy", "macro_f1", "per_class"} <= set(report["heads"][head])
+        assert report["heads"][head]["n"] == 60  # the time-ordered test fifth of 300 rows
+    assert {"hit_at_1", "hit_at_3"} <= set(report["heads"]["responder"])
+
+
+def test_evaluate_prints_per_class_table(
+    cases_csv: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check the human-readable evaluate output names heads and classes."""
+    main(["train", "--data", str(cases_csv), "--no-mlflow"], settings)
+    capsys.readouterr()
+    main(["evaluate", "--model", "v1", "--data", str(cases_csv), "--split", "all"], settings)
+    out = capsys.readouterr().out
+    assert "macro_f1" in out and "order_issue" in out and "hit@3" in out
+
+
+def test_rejected_rows_are_quarantined_and_counted(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that bad rows land in the rejects file and the counts add up."""
+    frame = make_cases(200)
+    frame.loc[3, "text"] = "   "
+    frame.loc[7, "sentiment"] = "furious"
+    path = tmp_path / "cases.csv"
+    frame.to_csv(path, index=False)
+    rejects = tmp_path / "rejects.csv"
+    code = main(
+        ["train", "--data", str(path), "--rejects", str(rejects), "--no-mlflow"], settings
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "198 accepted + 2 rejected" in err
+    quarantined = pd.read_csv(rejects)
+    assert sorted(quarantined["reason"]) == ["empty_text", "unknown_label"]
+
+
+def test_validate_exits_1_when_rows_are_rejected(tmp_path: Path, settings: Settings) -> None:
+    """Check that `validate` is usable as a gate in scripts."""
+    frame = make_cases(30)
+    frame.loc[0, "text"] = ""
+    path = tmp_path / "c.csv"
+    frame.to_csv(path, index=False)
+    assert main(["validate", "--data", str(path)], settings) == 1
+    frame.loc[0, "text"] = "fine now"
+    frame.to_csv(path, index=False)
+    assert main(["validate", "--data", str(path)], settings) == 0
+
+
+def test_missing_text_column_exits_2_naming_the_column(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a file without `text` fails fast with a message naming it."""
+    path = tmp_path / "c.csv"
+    make_cases(30).rename(columns={"text": "body"}).to_csv(path, index=False)
+    assert main(["train", "--data", str(path), "--no-mlflow"], settings) == 2
+    assert "text" in capsys.readouterr().err
+
+
+def test_map_renames_source_columns(tmp_path: Path, settings: Settings) -> None:
+    """Check that --map text=body trains on a file whose text column is called body."""
+    path = tmp_path / "c.csv"
+    make_cases(200).rename(columns={"text": "body"}).to_csv(path, index=False)
+    code = main(["train", "--data", str(path), "--map", "text=body", "--no-mlflow"], settings)
+    assert code == 0
+
+
+def test_unlabelled_data_exits_3(tmp_path: Path, settings: Settings) -> None:
+    """Check that data with no label column at all trains nothing and says so."""
+    path = tmp_path / "c.csv"
+    make_cases(50)[["case_id", "text"]].to_csv(path, index=False)
+    assert main(["train", "--data", str(path), "--no-mlflow"], settings) == 3
+
+
+def test_evaluate_refuses_unregistered_bundle_dir(
+    cases_csv: Path, tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a bundle dir is only trusted when the registry knows its manifest."""
+    out = tmp_path / "bundle"
+    main(["train", "--data", str(cases_csv), "--out", str(out), "--no-mlflow"], settings)
+    assert main(["evaluate", "--model", str(out), "--data", str(cases_csv)], settings) == 0
+    (out / "MANIFEST.json").write_text((out / "MANIFEST.json").read_text() + " ")
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out), "--data", str(cases_csv)], settings) == 2
+    assert "matches no version" in capsys.readouterr().err
+
+
+def test_tampered_champion_is_refused_with_exit_2(
+    cases_csv: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a corrupted registered bundle is not loaded and the error names the file."""
+    main(["train", "--data", str(cases_csv), "--no-mlflow"], settings)
+    head = Registry(settings.registry_path).get(CHAMPION).path / "head-tier.joblib"
+    head.write_bytes(head.read_bytes()[:-1] + b"\x00")
+    capsys.readouterr()
+    assert main(["evaluate", "--model", CHAMPION, "--data", str(cases_csv)], settings) == 2
+    assert "head-tier.joblib" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_training_run_is_logged_to_mlflow_and_promoted(cases_csv: Path, settings: Settings) -> None:
+    """Check params, fingerprint, metrics, plots and the champion alias in the MLflow registry."""
+    from mlflow.tracking import MlflowClient
+
+    assert main(["train", "--data", str(cases_csv)], settings) == 0
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    version = client.get_model_version_by_alias(settings.registered_model_name, CHAMPION)
+    run = client.get_run(version.run_id)
+    assert "data_fingerprint" in run.data.tags
+    assert "intent.macro_f1" in run.data.metrics
+    assert "intent.C" in run.data.params
+    plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
+    assert "plots/intent-calibration.png" in plots and "plots/tier-confusion.png" in plots
+    entry = Registry(settings.registry_path).get(CHAMPION)
+    assert entry.extra["mlflow_version"] == version.version
