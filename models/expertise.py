@@ -60,12 +60,24 @@ class ExpertiseModel:
                 out[:, j] = w * proba[:, col[cand]] + (1.0 - w) / k
         return out
 
-    def _quality(self, cand: str, intent_proba: dict[str, float] | None) -> float:
-        base = self.quality.get(cand, self.team_quality)
-        table = self.quality_by_intent.get(cand)
-        if not intent_proba or not table:
-            return base
-        return sum(p * table.get(intent, base) for intent, p in intent_proba.items())
+    def _quality(
+        self, candidates: list[str], intent_proba: list[dict[str, float]] | None
+    ) -> np.ndarray:
+        """Expected success of each candidate under each row's intent distribution."""
+        base = np.array([self.quality.get(c, self.team_quality) for c in candidates])
+        if not intent_proba:
+            return base[None, :]
+        intents = list(intent_proba[0])
+        P = np.array([[ip.get(i, 0.0) for i in intents] for ip in intent_proba])
+        Q = np.array(
+            [
+                [self.quality_by_intent.get(c, {}).get(i, b) for i in intents]
+                for c, b in zip(candidates, base, strict=True)
+            ]
+        )
+        # Probability mass on intents the head does not know keeps the candidate's base rate.
+        rest = np.clip(1.0 - P.sum(axis=1, keepdims=True), 0.0, 1.0)
+        return P @ Q.T + rest * base[None, :]
 
     def score(
         self,
@@ -78,8 +90,4 @@ class ExpertiseModel:
             return np.zeros((X.shape[0], 0))
         aff = self._affinity(X, candidates)
         aff = aff / aff.max(axis=1, keepdims=True)
-        rows = []
-        for i in range(X.shape[0]):
-            ip = intent_proba[i] if intent_proba else None
-            rows.append([self._quality(c, ip) for c in candidates])
-        return aff * np.asarray(rows)
+        return aff * self._quality(candidates, intent_proba)

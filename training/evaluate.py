@@ -69,13 +69,15 @@ def responder_ranking(
         proba = head.predict_proba(X[rows])
         intents = [dict(zip(head.classes, p, strict=True)) for p in proba]
     brands = frame["brand"] if "brand" in frame else pd.Series(None, index=frame.index)
+    everyone = model.responders
+    column = {r: j for j, r in enumerate(everyone)}
+    scores = model.score(X[rows], everyone, intents)  # all rows at once, then per-brand subsets
     ranked, baseline, truth = [], [], []
     for i, row in enumerate(rows):
         brand = brands.iloc[row]
         cands = model.candidates_for(None if pd.isna(brand) else str(brand))
-        ip = [intents[i]] if intents else None
-        scores = model.score(X[row], cands, ip)[0]
-        ranked.append([cands[j] for j in np.lexsort((cands, -scores))])
+        s = scores[i, [column[c] for c in cands]]
+        ranked.append([cands[j] for j in np.lexsort((cands, -s))])
         baseline.append(sorted(cands, key=lambda r: (-model.counts[r], r)))
         truth.append(str(frame["responder_id"].iloc[row]))
     return ranked, baseline, truth
@@ -103,9 +105,14 @@ def report_from_outcomes(outcomes: dict[str, HeadOutcome]) -> dict[str, Any]:
     }
 
 
-def evaluate_bundle(bundle: Bundle, frame: pd.DataFrame) -> dict[str, Any]:
-    """`{"heads": {head: report}}` for every head that has labels in `frame`."""
-    X = bundle.vectorise(frame)
+def evaluate_bundle(
+    bundle: Bundle, frame: pd.DataFrame, X: sp.csr_matrix | None = None
+) -> dict[str, Any]:
+    """`{"heads": {head: report}}` for every head that has labels in `frame`.
+
+    `X` may pass the rows already vectorised (training has them) to skip the work.
+    """
+    X = bundle.vectorise(frame) if X is None else X
     heads = report_from_outcomes(head_outcomes(bundle, X, frame))
     ranked, baseline, truth = responder_ranking(bundle, X, frame)
     if truth:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
 
 from models.expertise import ExpertiseModel, shrink
 from models.heads import LinearHead
@@ -44,9 +41,12 @@ def _quality_tables(
 
 
 def fit_expertise(
-    X: sp.csr_matrix, frame: pd.DataFrame, strength: float = 10.0, C: float = 1.0
+    frame: pd.DataFrame, affinity: LinearHead | None, strength: float = 10.0
 ) -> ExpertiseModel | None:
-    """Fit on the rows of `frame` (aligned with `X`) that name a responder; None if none do."""
+    """Quality tables from the rows of `frame` that name a responder; None if none do.
+
+    `affinity` is the responder classifier training fitted like any other head.
+    """
     if "responder_id" not in frame:
         return None
     has = frame["responder_id"].notna().to_numpy()
@@ -56,11 +56,6 @@ def fit_expertise(
     ok = success(rows)
     team, quality, by_intent = _quality_tables(rows, ok, strength)
     counts = {str(k): int(v) for k, v in rows["responder_id"].value_counts().items()}
-    affinity = None
-    if len(counts) >= 2:
-        clf = LogisticRegression(C=C, max_iter=300)
-        clf.fit(X[np.flatnonzero(has)], rows["responder_id"].astype(str).to_numpy())
-        affinity = LinearHead.from_estimator("responder", clf)
     brand_of: dict[str, str] = {}
     if "brand" in rows and rows["brand"].notna().any():
         top = (
