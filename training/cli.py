@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--latency-budget-ms",
         type=float,
-        default=TrainConfig.latency_budget_ms,
+        default=TrainConfig().latency_budget_ms,
         help="per-mention cost an extra featurisation may add (default: %(default)s)",
     )
     p.set_defaults(func=cmd_train)

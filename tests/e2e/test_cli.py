@@ -146,4 +146,4 @@ def test_training_run_is_logged_to_mlflow_and_promoted(cases_csv: Path, settings
     plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
     assert "plots/intent-calibration.png" in plots and "plots/tier-confusion.png" in plots
     entry = Registry(settings.registry_path).get(CHAMPION)
-    assert entry.extra["mlflow_version"] == version.version
+    assert entry.extra["mlflow_version"] == str(version.version)
