@@ -19,7 +19,12 @@ _TEMPLATES = {
     "spam": ["cheap {x} at http://spam.example", "win a free {x} www.win.example now"],
     "order_issue": ["where is my order #A{n} for the {x}?", "order {n} with the {x} never came"],
 }
-_SENTIMENT = {"complaint": "negative", "praise": "positive", "spam": "neutral", "order_issue": "negative"}
+_SENTIMENT = {
+    "complaint": "negative",
+    "praise": "positive",
+    "spam": "neutral",
+    "order_issue": "negative",
+}
 _REPLY = {"complaint": "public", "praise": "public", "spam": "none", "order_issue": "private"}
 _TIER = {"complaint": 3, "praise": 2, "spam": 1, "order_issue": 3}
 
@@ -53,7 +58,9 @@ def make_cases(n: int = 400, seed: int = 0) -> pd.DataFrame:
                 "tier": _TIER[intent],
                 "responder_id": responder,
                 "first_response_s": rng.uniform(30, 3000) if handled else None,
-                "resolved": (rng.random() < (0.9 if responder == "ana" else 0.5)) if handled else None,
+                "resolved": (rng.random() < (0.9 if responder == "ana" else 0.5))
+                if handled
+                else None,
             }
         )
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ column, bad --map, unknown model); 3 nothing trainable in the data.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -16,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
 from datasets.errors import DataError
 from datasets.loaders import FORMATS, LoadReport, load_cases, parse_mapping
-
 from models.bundle import Bundle, BundleIntegrityError, load_bundle, sha256_file
 from models.registry import CHAMPION, Registry, RegistryError
 from models.settings import Settings, get_settings
@@ -101,7 +102,7 @@ def train_and_register(
         ),
         policy_version=_policy_version(settings),
     )
-    if not result.bundle.heads:
+    if not result.bundle.heads and result.bundle.expertise is None:
         raise NothingToTrain(f"no head had enough labelled rows to train: {result.skipped}")
     registry = Registry(settings.registry_path)
     version = registry.next_version()
@@ -217,11 +218,17 @@ def _serve_argv(args: argparse.Namespace, seed_roster: Path | None) -> list[str]
     return argv
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    # A fresh interpreter: the service must not carry the training side in its memory.
-    argv = _serve_argv(args, args.seed_roster)
+def _exec_service(argv: list[str]) -> int:
+    """Replace this process with the service: it must not carry the training side in memory."""
+    if importlib.util.find_spec("service.__main__") is None:
+        _say("the scoring service (service/) is not part of this build yet; nothing to serve")
+        return 0
     os.execv(argv[0], argv)
     return 0  # pragma: no cover
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return _exec_service(_serve_argv(args, args.seed_roster))
 
 
 def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
@@ -238,9 +245,7 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"trained and promoted {version}")
     if args.no_serve:
         return 0
-    argv = _serve_argv(args, SAMPLE_ROSTER)
-    os.execv(argv[0], argv)
-    return 0  # pragma: no cover
+    return _exec_service(_serve_argv(args, SAMPLE_ROSTER))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,7 +51,7 @@ def test_bad_mapping_is_a_data_error(item: str) -> None:
 
 def test_missing_text_column_names_the_columns_found() -> None:
     """Check that a file without `text` is refused with its column list."""
-    with pytest.raises(DataError, match="'text' is missing.*body"):
+    with pytest.raises(DataError, match=r"'text' is missing.*body"):
         validate_cases(pd.DataFrame({"body": ["x"]}), "f.csv")
 
 

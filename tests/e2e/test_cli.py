@@ -24,7 +24,7 @@ def cases_csv(tmp_path: Path) -> Path:
 def test_train_registers_champion_and_evaluate_prints_documented_json(
     cases_csv: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Check train -> champion, then evaluate --json prints {"heads": {HEAD: {n, accuracy, ...}}}."""
+    """Check train -> champion, then evaluate --json prints {"heads": {HEAD: {n, ...}}}."""
     assert main(["train", "--data", str(cases_csv), "--no-mlflow"], settings) == 0
     assert Registry(settings.registry_path).get(CHAMPION).version == "v1"
     capsys.readouterr()
@@ -59,9 +59,7 @@ def test_rejected_rows_are_quarantined_and_counted(
     path = tmp_path / "cases.csv"
     frame.to_csv(path, index=False)
     rejects = tmp_path / "rejects.csv"
-    code = main(
-        ["train", "--data", str(path), "--rejects", str(rejects), "--no-mlflow"], settings
-    )
+    code = main(["train", "--data", str(path), "--rejects", str(rejects), "--no-mlflow"], settings)
     assert code == 0
     err = capsys.readouterr().err
     assert "198 accepted + 2 rejected" in err

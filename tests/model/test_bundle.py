@@ -21,7 +21,9 @@ def trained() -> TrainResult:
     return fit_bundle(make_cases(400))
 
 
-def test_reloaded_bundle_predicts_exactly_as_in_memory(trained: TrainResult, tmp_path: Path) -> None:
+def test_reloaded_bundle_predicts_exactly_as_in_memory(
+    trained: TrainResult, tmp_path: Path
+) -> None:
     """Check that a saved and reloaded bundle gives bit-identical probabilities."""
     from tests.conftest import make_cases
 
@@ -48,7 +50,7 @@ def test_tampered_file_is_refused(trained: TrainResult, tmp_path: Path) -> None:
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(BundleIntegrityError, match="head-intent.joblib"):
+    with pytest.raises(BundleIntegrityError, match=r"head-intent\.joblib"):
         load_bundle(tmp_path / "b")
 
 
@@ -98,7 +100,9 @@ def test_registry_numbers_versions_and_moves_champion(trained: TrainResult, tmp_
 def test_bundle_metadata_records_versions_and_fingerprint(trained: TrainResult) -> None:
     """Check that the metadata carries what GET /v1/model and audits need."""
     meta = trained.bundle.metadata
-    assert {"trained_at", "data_fingerprint", "libraries", "heads", "metrics", "config"} <= set(meta)
+    assert {"trained_at", "data_fingerprint", "libraries", "heads", "metrics", "config"} <= set(
+        meta
+    )
     assert "scikit-learn" in meta["libraries"]
     assert set(meta["heads"]) == {"intent", "sentiment", "actionable", "reply_mode", "tier"}
     assert pd.notna(meta["metrics"]["intent"]["accuracy"])
