@@ -47,9 +47,12 @@ class ExpertiseModel:
         return scoped or self.responders
 
     def _affinity(self, X: sp.spmatrix, candidates: list[str]) -> np.ndarray:
+        """P(candidate takes this mention), shrunk towards their share of past cases."""
         n = X.shape[0]
+        total = max(sum(self.counts.values()), 1)
         k = max(len(self.counts), 1)
-        out = np.full((n, len(candidates)), 1.0 / k)
+        prior = np.array([self.counts.get(c, total / k) / total for c in candidates])
+        out = np.tile(prior, (n, 1))
         if self.affinity is None:
             return out
         proba = self.affinity.predict_proba(X)
@@ -57,7 +60,7 @@ class ExpertiseModel:
         for j, cand in enumerate(candidates):
             if cand in col:
                 w = self.counts[cand] / (self.counts[cand] + self.strength)
-                out[:, j] = w * proba[:, col[cand]] + (1.0 - w) / k
+                out[:, j] = w * proba[:, col[cand]] + (1.0 - w) * prior[j]
         return out
 
     def _quality(
