@@ -248,6 +248,38 @@ def _choose_featurisation(
     return head, info
 
 
+def _plan_jobs(
+    frame: pd.DataFrame,
+    split: np.ndarray,
+    X: sp.csr_matrix,
+    wide: sp.csr_matrix | None,
+    config: TrainConfig,
+) -> tuple[dict[str, Job], dict[str, str]]:
+    """One fit per head with enough labels (two with embeddings), plus responder affinity."""
+    jobs: dict[str, Job] = {}
+    skipped: dict[str, str] = {}
+    for name in CLASSIFIER_HEADS:
+        target = head_target(frame, name).to_numpy()
+        labelled = np.array([t is not None for t in target])
+        train = np.flatnonzero(labelled & (split == "train"))
+        val = np.flatnonzero(labelled & (split == "val"))
+        n_classes = len(set(target[train]))
+        if len(train) < config.min_rows or n_classes < 2:
+            skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
+            continue
+        jobs[name] = (name, X, target, train, val, True)
+        if wide is not None:
+            jobs[f"{name}@{EMBED}"] = (name, wide, target, train, val, True)
+    responders = head_target(frame, "responder_id").to_numpy()
+    has_responder = np.array([r is not None for r in responders])
+    if len(set(responders[has_responder])) >= 2:
+        # Who-takes-what is a coarse signal; a subsample learns it at a fraction of the cost.
+        train = _subsample(np.flatnonzero(has_responder & (split == "train")), config.affinity_rows)
+        val = np.flatnonzero(has_responder & (split == "val"))
+        jobs[AFFINITY] = (AFFINITY, X, responders, train, val, False)
+    return jobs, skipped
+
+
 def _vectorise_all(
     features: CaseFeatures, frame: pd.DataFrame, fit_rows: np.ndarray
 ) -> sp.csr_matrix:
@@ -293,27 +325,7 @@ def fit_bundle(
         t_embed = time.perf_counter()
         wide, embedder, embed_ms = _with_embeddings(X, frame)
         timings["embeddings_s"] = time.perf_counter() - t_embed
-    jobs: dict[str, Job] = {}
-    skipped: dict[str, str] = {}
-    for name in CLASSIFIER_HEADS:
-        target = head_target(frame, name).to_numpy()
-        labelled = np.array([t is not None for t in target])
-        train = np.flatnonzero(labelled & (split == "train"))
-        val = np.flatnonzero(labelled & (split == "val"))
-        n_classes = len(set(target[train]))
-        if len(train) < config.min_rows or n_classes < 2:
-            skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
-            continue
-        jobs[name] = (name, X, target, train, val, True)
-        if wide is not None:
-            jobs[f"{name}@{EMBED}"] = (name, wide, target, train, val, True)
-    responders = head_target(frame, "responder_id").to_numpy()
-    has_responder = np.array([r is not None for r in responders])
-    if len(set(responders[has_responder])) >= 2:
-        # Who-takes-what is a coarse signal; a subsample learns it at a fraction of the cost.
-        train = _subsample(np.flatnonzero(has_responder & (split == "train")), config.affinity_rows)
-        val = np.flatnonzero(has_responder & (split == "val"))
-        jobs[AFFINITY] = (AFFINITY, X, responders, train, val, False)
+    jobs, skipped = _plan_jobs(frame, split, X, wide, config)
     t1 = time.perf_counter()
     fitted = _fit_heads_in_parallel(jobs, config, progress)
     timings["heads_s"] = time.perf_counter() - t1
@@ -340,6 +352,7 @@ def fit_bundle(
                 "classes": selection[h]["classes"],
                 "C": selection[h]["C"],
                 "temperature": selection[h]["temperature"],
+                "featurisation": selection[h]["featurisation"],
                 "abstain_below": heads[h].abstain_below,
             }
             for h in heads
