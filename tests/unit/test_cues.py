@@ -1,0 +1,48 @@
+"""Cues the policy reads from the text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.cues import find_cues
+from models.policy import load_policy
+
+WORDS = load_policy(Path(__file__).resolve().parents[2] / "models" / "policy.toml").words
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("order #A1234567 missing", "order_number"),
+        ("my order 88812345 never came", "order_number"),
+        ("account no. 12345678 locked", "account_number"),
+        ("mail me at jo@example.com", "email"),
+        ("call me on +1 555 123 4567", "phone"),
+        ("card ending in 4242 was charged", "card"),
+        ("is it down?", "question"),
+        ("my lawyer says hi", "legal"),
+        ("mi abogado", "legal"),
+        ("the charger exploded", "safety"),
+        ("refund please", "billing"),
+        ("need help ASAP", "urgent"),
+    ],
+)
+def test_cue_is_found(text: str, cue: str) -> None:
+    """Check each cue on a typical phrasing."""
+    assert cue in find_cues(text, WORDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("nice suede jacket", "legal"),
+        ("our brand new store", "safety"),
+        ("a billion thanks", "billing"),
+        ("flight 123 delayed", "order_number"),
+    ],
+)
+def test_lookalike_words_are_not_cues(text: str, cue: str) -> None:
+    """Check whole-word entries and number lengths avoid false alarms."""
+    assert cue not in find_cues(text, WORDS)
