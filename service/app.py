@@ -1,0 +1,200 @@
+"""The Litestar application: `create_app(settings)`; nothing happens at import time.
+
+The verified champion bundle and the policy are loaded in the lifespan and kept on `app.state`;
+handlers receive them by dependency injection. Run with
+`uvicorn --factory service.app:create_app` or `python -m service serve`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Litestar, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import JSONBody
+
+from models.bundle import Bundle, BundleIntegrityError
+from models.policy import Policy, load_policy
+from models.registry import CHAMPION, Registry, RegistryError
+from models.routing_types import Responder
+from models.settings import Settings, get_settings
+from service.errors import InvalidInput, NotReady, SwitchboardError
+from service.schemas import BatchIn, BatchOut, ErrorOut, MentionIn, ModelOut, ScoreOut
+from service.scoring import check_text, score_batch
+
+_PATH = re.compile(r"`(\$[^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+
+
+def provide_bundle(state: State) -> Bundle:
+    if state.bundle is None:
+        raise NotReady(f"no verified model is loaded: {state.load_error}")
+    return state.bundle
+
+
+def provide_policy(state: State) -> Policy:
+    return state.policy
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_roster(state: State) -> tuple[Responder, ...]:
+    return state.roster
+
+
+class ScoreController(Controller):
+    path = "/v1/score"
+    tags = ("scoring",)
+
+    @post("/", operation_id="score", sync_to_thread=False, status_code=200)
+    def score(
+        self,
+        data: JSONBody[MentionIn],
+        bundle: NamedDependency[Bundle],
+        policy: NamedDependency[Policy],
+        settings: NamedDependency[Settings],
+        roster: NamedDependency[tuple[Responder, ...]],
+    ) -> ScoreOut:
+        """Recommend reply, tier, priority, SLA and responders for one mention."""
+        check_text(data, "$.text", settings.max_text_chars)
+        return score_batch(bundle, policy, [data], roster, datetime.now(UTC))[0]
+
+    @post("/batch", operation_id="score_batch", sync_to_thread=False, status_code=200)
+    def batch(
+        self,
+        data: JSONBody[BatchIn],
+        bundle: NamedDependency[Bundle],
+        policy: NamedDependency[Policy],
+        settings: NamedDependency[Settings],
+        roster: NamedDependency[tuple[Responder, ...]],
+    ) -> BatchOut:
+        """Score up to `max_batch` mentions; results come back in request order."""
+        if not data.mentions:
+            raise InvalidInput("mentions is empty", "$.mentions")
+        if len(data.mentions) > settings.max_batch:
+            raise InvalidInput(
+                f"{len(data.mentions):,} mentions; the limit is {settings.max_batch:,}",
+                "$.mentions",
+            )
+        for i, m in enumerate(data.mentions):
+            check_text(m, f"$.mentions[{i}].text", settings.max_text_chars)
+        return BatchOut(
+            results=score_batch(bundle, policy, data.mentions, roster, datetime.now(UTC))
+        )
+
+
+class ModelController(Controller):
+    path = "/v1/model"
+    tags = ("model",)
+
+    @get("/", operation_id="get_model", sync_to_thread=False)
+    def model(self, bundle: NamedDependency[Bundle], policy: NamedDependency[Policy]) -> ModelOut:
+        """Which model and policy are serving, and how the model scored when trained."""
+        meta = bundle.metadata
+        return ModelOut(
+            version=bundle.version,
+            trained_at=meta.get("trained_at"),
+            data_fingerprint=meta.get("data_fingerprint"),
+            metrics=meta.get("metrics", {}),
+            policy_version=policy.version,
+        )
+
+
+@get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/ready", operation_id="ready", tags=["ops"], sync_to_thread=False)
+def ready(state: State) -> Response[dict[str, Any]]:
+    """Readiness: 200 only with a verified model loaded."""
+    if state.bundle is None:
+        return Response({"status": "not_ready", "reason": state.load_error}, status_code=503)
+    return Response({"status": "ready", "model_version": state.bundle.version})
+
+
+def _error(status: int, code: str, detail: str, field: str | None) -> Response[ErrorOut]:
+    return Response(ErrorOut(error=code, detail=detail, field=field), status_code=status)
+
+
+def handle_switchboard_error(_: Request, exc: SwitchboardError) -> Response[ErrorOut]:
+    return _error(exc.status_code, exc.code, exc.detail, exc.field)
+
+
+def _field(error: dict[str, Any]) -> str | None:
+    """The JSON path of the offending field, from msgspec's key or message."""
+    message = str(error.get("message", ""))
+    for pattern in (_PATH, _MISSING, _UNKNOWN):
+        if m := pattern.search(message):
+            name = m.group(1)
+            return name if name.startswith("$") else f"$.{name}"
+    key = error.get("key")
+    return f"$.{key}" if key and key != "data" else None
+
+
+def handle_validation(_: Request, exc: ValidationException) -> Response[ErrorOut]:
+    """Wrong types, missing or unknown fields: 400 naming the field."""
+    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    detail = "; ".join(str(e.get("message", "")) for e in errors) or str(exc.detail)
+    field = next((f for f in map(_field, errors) if f), None)
+    return _error(400, "invalid_input", detail, field)
+
+
+def handle_http(_: Request, exc: HTTPException) -> Response[ErrorOut]:
+    # Litestar raises a plain 400 for bodies that are not valid JSON at all.
+    codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    code = codes.get(exc.status_code, "http_error")
+    return _error(exc.status_code, code, str(exc.detail), None)
+
+
+def _load(settings: Settings) -> tuple[Bundle | None, str]:
+    try:
+        return Registry(settings.registry_path).load(CHAMPION), ""
+    except (RegistryError, BundleIntegrityError, OSError) as exc:
+        return None, str(exc)
+
+
+def create_app(settings: Settings | None = None, roster: tuple[Responder, ...] = ()) -> Litestar:
+    """Build the app; the model and policy load when it starts, not here."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.bundle, app.state.load_error = _load(settings)
+        yield
+
+    return Litestar(
+        route_handlers=[ScoreController, ModelController, health, ready],
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "policy": load_policy(settings.policy_file),
+                "roster": roster,
+                "bundle": None,
+                "load_error": "starting",
+            }
+        ),
+        dependencies={
+            "bundle": Provide(provide_bundle, sync_to_thread=False),
+            "policy": Provide(provide_policy, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "roster": Provide(provide_roster, sync_to_thread=False),
+        },
+        exception_handlers={
+            SwitchboardError: handle_switchboard_error,
+            ValidationException: handle_validation,
+            HTTPException: handle_http,
+        },
+        request_max_body_size=2 * 1024 * 1024,
+    )
