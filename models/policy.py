@@ -305,7 +305,7 @@ def rank_responders(
                 reasons.append("fast_responder")
         spare = 1.0 - r.open_cases / r.capacity
         score = expert * spare * speed * lang
-        ranked.append(RankedResponder(r.id, round(score, 4), tuple(reasons)))
+        ranked.append(RankedResponder(r.id, round(float(score), 4), tuple(reasons)))
     if not ranked:
         return [], "no_language_match"
     ranked.sort(key=lambda x: (-x.score, x.id))

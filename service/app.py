@@ -8,6 +8,7 @@ handlers receive them by dependency injection. Run with
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -22,11 +23,16 @@ from litestar.params import JSONBody
 from models.bundle import Bundle, BundleIntegrityError
 from models.policy import Policy, load_policy
 from models.registry import CHAMPION, Registry, RegistryError
-from models.routing_types import Responder
+from models.routing_types import AuthorHistory, Context
 from models.settings import Settings, get_settings
-from service.errors import InvalidInput, NotReady, SwitchboardError
+from service import store
+from service.auth import parse_keys, require
+from service.controllers import MentionController, ResponderController
+from service.db import make_engine, migrate
+from service.errors import Conflict, InvalidInput, NotReady, SwitchboardError
+from service.metrics import Metrics
 from service.schemas import BatchIn, BatchOut, ErrorOut, MentionIn, ModelOut, ScoreOut
-from service.scoring import check_text, score_batch
+from service.scoring import check_text, prediction_row, score_batch
 
 _PATH = re.compile(r"`(\$[^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
@@ -47,35 +53,61 @@ def provide_settings(state: State) -> Settings:
     return state.settings
 
 
-def provide_roster(state: State) -> tuple[Responder, ...]:
-    return state.roster
+def _score_and_log(
+    state: State, bundle: Bundle, policy: Policy, mentions: list[MentionIn]
+) -> list[ScoreOut]:
+    """Score with author history and brand volume from the log, then log every prediction."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    engine = state.engine
+    authors = [m.author.id if m.author else None for m in mentions]
+    history = store.author_history(engine, authors, now)
+    volume = store.volume_ratio(engine, [m.brand for m in mentions], now)
+    contexts = [
+        Context(
+            now=now,
+            author=history.get(a or "", AuthorHistory()),
+            volume_ratio=volume.get(m.brand or "", 1.0),
+        )
+        for m, a in zip(mentions, authors, strict=True)
+    ]
+    roster = store.list_responders(engine)
+    results = score_batch(bundle, policy, mentions, roster, now, contexts)
+    latency_ms = (time.perf_counter() - started) * 1000 / len(mentions)
+    store.log_predictions(
+        engine,
+        [prediction_row(m, r, now, latency_ms) for m, r in zip(mentions, results, strict=True)],
+    )
+    state.metrics.observe(results, latency_ms / 1000)
+    return results
 
 
 class ScoreController(Controller):
     path = "/v1/score"
     tags = ("scoring",)
+    guards = [require("score")]  # noqa: RUF012 - Litestar reads a list
 
-    @post("/", operation_id="score", sync_to_thread=False, status_code=200)
+    @post("/", operation_id="score", sync_to_thread=True, status_code=200)
     def score(
         self,
         data: JSONBody[MentionIn],
+        state: State,
         bundle: NamedDependency[Bundle],
         policy: NamedDependency[Policy],
         settings: NamedDependency[Settings],
-        roster: NamedDependency[tuple[Responder, ...]],
     ) -> ScoreOut:
         """Recommend reply, tier, priority, SLA and responders for one mention."""
         check_text(data, "$.text", settings.max_text_chars)
-        return score_batch(bundle, policy, [data], roster, datetime.now(UTC))[0]
+        return _score_and_log(state, bundle, policy, [data])[0]
 
-    @post("/batch", operation_id="score_batch", sync_to_thread=False, status_code=200)
+    @post("/batch", operation_id="score_batch", sync_to_thread=True, status_code=200)
     def batch(
         self,
         data: JSONBody[BatchIn],
+        state: State,
         bundle: NamedDependency[Bundle],
         policy: NamedDependency[Policy],
         settings: NamedDependency[Settings],
-        roster: NamedDependency[tuple[Responder, ...]],
     ) -> BatchOut:
         """Score up to `max_batch` mentions; results come back in request order."""
         if not data.mentions:
@@ -87,32 +119,67 @@ class ScoreController(Controller):
             )
         for i, m in enumerate(data.mentions):
             check_text(m, f"$.mentions[{i}].text", settings.max_text_chars)
-        return BatchOut(
-            results=score_batch(bundle, policy, data.mentions, roster, datetime.now(UTC))
-        )
+        return BatchOut(results=_score_and_log(state, bundle, policy, data.mentions))
+
+
+def _model_out(bundle: Bundle, policy: Policy) -> ModelOut:
+    meta = bundle.metadata
+    return ModelOut(
+        version=bundle.version,
+        trained_at=meta.get("trained_at"),
+        data_fingerprint=meta.get("data_fingerprint"),
+        metrics=meta.get("metrics", {}),
+        policy_version=policy.version,
+    )
 
 
 class ModelController(Controller):
     path = "/v1/model"
     tags = ("model",)
 
-    @get("/", operation_id="get_model", sync_to_thread=False)
+    @get("/", operation_id="get_model", sync_to_thread=False, guards=[require("score")])
     def model(self, bundle: NamedDependency[Bundle], policy: NamedDependency[Policy]) -> ModelOut:
         """Which model and policy are serving, and how the model scored when trained."""
-        meta = bundle.metadata
-        return ModelOut(
-            version=bundle.version,
-            trained_at=meta.get("trained_at"),
-            data_fingerprint=meta.get("data_fingerprint"),
-            metrics=meta.get("metrics", {}),
-            policy_version=policy.version,
-        )
+        return _model_out(bundle, policy)
+
+    @post(
+        "/reload",
+        operation_id="reload_model",
+        sync_to_thread=True,
+        guards=[require("admin")],
+        status_code=200,
+    )
+    def reload(self, state: State, settings: NamedDependency[Settings]) -> ModelOut:
+        """Load the current champion; a bundle that fails verification is refused and the
+        serving one stays. The swap is one reference assignment, so no request is dropped."""
+        bundle, error = _load(settings)
+        if bundle is None:
+            raise Conflict(
+                "model_refused",
+                f"champion not loaded, still serving "
+                f"{state.bundle.version if state.bundle else 'nothing'}: {error}",
+            )
+        state.bundle, state.load_error = bundle, ""
+        state.metrics.model_version(bundle.version)
+        return _model_out(bundle, state.policy)
 
 
 @get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
 def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
+
+
+@get(
+    "/metrics",
+    operation_id="metrics",
+    tags=["ops"],
+    sync_to_thread=False,
+    media_type="text/plain; version=0.0.4",
+)
+def metrics(state: State) -> bytes:
+    """Prometheus text format."""
+    return state.metrics.render()
 
 
 @get("/ready", operation_id="ready", tags=["ops"], sync_to_thread=False)
@@ -150,6 +217,12 @@ def handle_validation(_: Request, exc: ValidationException) -> Response[ErrorOut
     return _error(400, "invalid_input", detail, field)
 
 
+def handle_unexpected(request: Request, exc: Exception) -> Response[ErrorOut]:
+    """Bugs still answer in the documented shape; the traceback goes to the log."""
+    request.logger.exception("unhandled error on %s", request.url.path)
+    return _error(500, "internal_error", "internal error; see the service log", None)
+
+
 def handle_http(_: Request, exc: HTTPException) -> Response[ErrorOut]:
     # Litestar raises a plain 400 for bodies that are not valid JSON at all.
     codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -164,23 +237,41 @@ def _load(settings: Settings) -> tuple[Bundle | None, str]:
         return None, str(exc)
 
 
-def create_app(settings: Settings | None = None, roster: tuple[Responder, ...] = ()) -> Litestar:
-    """Build the app; the model and policy load when it starts, not here."""
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; database, model and policy are set up when it starts, not here."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        app.state.engine = engine
         app.state.bundle, app.state.load_error = _load(settings)
-        yield
+        if app.state.bundle is not None:
+            app.state.metrics.model_version(app.state.bundle.version)
+        try:
+            yield
+        finally:
+            engine.dispose()
 
     return Litestar(
-        route_handlers=[ScoreController, ModelController, health, ready],
+        route_handlers=[
+            ScoreController,
+            ModelController,
+            ResponderController,
+            MentionController,
+            health,
+            ready,
+            metrics,
+        ],
         lifespan=[lifespan],
         state=State(
             {
                 "settings": settings,
                 "policy": load_policy(settings.policy_file),
-                "roster": roster,
+                "env_keys": parse_keys(settings.api_keys),
+                "metrics": Metrics(),
+                "engine": None,
                 "bundle": None,
                 "load_error": "starting",
             }
@@ -189,12 +280,12 @@ def create_app(settings: Settings | None = None, roster: tuple[Responder, ...] =
             "bundle": Provide(provide_bundle, sync_to_thread=False),
             "policy": Provide(provide_policy, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
-            "roster": Provide(provide_roster, sync_to_thread=False),
         },
         exception_handlers={
             SwitchboardError: handle_switchboard_error,
             ValidationException: handle_validation,
             HTTPException: handle_http,
+            Exception: handle_unexpected,
         },
         request_max_body_size=2 * 1024 * 1024,
     )

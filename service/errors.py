@@ -32,3 +32,28 @@ class NotReady(SwitchboardError):
 
     status_code = 503
     code = "no_model"
+
+
+class Unauthorized(ClientError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ClientError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ClientError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ClientError):
+    """The request clashes with the current state (already claimed, responder full...)."""
+
+    status_code = 409
+
+    def __init__(self, code: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail, field)
+        self.code = code

@@ -49,7 +49,7 @@ class Tier(msgspec.Struct, kw_only=True):
     name: str
 
 
-class ResponderOut(msgspec.Struct, kw_only=True):
+class RankedOut(msgspec.Struct, kw_only=True):
     id: str
     score: float
     reasons: list[str]
@@ -80,7 +80,7 @@ class ScoreOut(msgspec.Struct, kw_only=True):
     tier: Tier
     priority: int
     sla_seconds: int | None
-    responders: list[ResponderOut]
+    responders: list[RankedOut]
     responders_reason: str | None
     abstain: bool
     explanation: Explanation
@@ -102,3 +102,67 @@ class ErrorOut(msgspec.Struct, kw_only=True):
     error: str
     detail: str
     field: str | None
+
+
+Hour = Annotated[int, Meta(ge=0, le=24)]
+
+
+class ResponderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)] = ""
+    skills: list[Annotated[str, Meta(min_length=1, max_length=100)]] = msgspec.field(
+        default_factory=list
+    )
+    languages: list[Annotated[str, Meta(min_length=2, max_length=8)]] = msgspec.field(
+        default_factory=lambda: ["en"]
+    )
+    tiers: list[Annotated[int, Meta(ge=1, le=5)]] = msgspec.field(default_factory=lambda: [2, 3])
+    capacity: Annotated[int, Meta(ge=1, le=1000)] = 5
+    shift_start_hour: Hour = 9
+    shift_end_hour: Hour = 17
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "UTC"
+    median_response_s: Annotated[float, Meta(ge=0)] | None = None
+
+
+class ResponderOut(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    skills: list[str]
+    languages: list[str]
+    tiers: list[int]
+    capacity: int
+    open_cases: int
+    online: bool
+    shift_start_hour: int
+    shift_end_hour: int
+    timezone: str
+    median_response_s: float | None
+
+
+class PresenceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    online: bool
+    open_cases: Annotated[int, Meta(ge=0)] | None = None
+
+
+class ClaimIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    responder_id: NonEmpty
+
+
+class ClaimOut(msgspec.Struct, kw_only=True):
+    mention_id: str
+    responder_id: str
+    claimed_at: datetime
+
+
+class OutcomeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    responder_id: NonEmpty
+    replied_at: datetime | None = None
+    reply_mode: Literal["public", "private", "none"] | None = None
+    resolved: bool | None = None
+    csat: Annotated[float, Meta(ge=1, le=5)] | None = None
+    first_response_s: Annotated[float, Meta(ge=0)] | None = None
+
+
+class OutcomeOut(msgspec.Struct, kw_only=True):
+    mention_id: str
+    recorded: bool
+    released_claim: bool

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import msgspec
 import numpy as np
 
 from models.bundle import Bundle, HeadPrediction
@@ -19,8 +20,8 @@ from service.schemas import (
     Feature,
     Label,
     MentionIn,
+    RankedOut,
     Reply,
-    ResponderOut,
     Rule,
     ScoreOut,
     Tier,
@@ -77,7 +78,7 @@ def to_response(
         priority=d.priority,
         sla_seconds=d.sla_seconds,
         responders=[
-            ResponderOut(id=r.id, score=r.score, reasons=list(r.reasons)) for r in d.responders
+            RankedOut(id=r.id, score=r.score, reasons=list(r.reasons)) for r in d.responders
         ],
         responders_reason=d.responders_reason,
         abstain=d.abstain,
@@ -97,7 +98,9 @@ def score_batch(
     mentions: Sequence[MentionIn],
     roster: Sequence[Responder],
     now: datetime,
+    contexts: Sequence[Context] | None = None,
 ) -> list[ScoreOut]:
+    """Score mentions; `contexts` (author history, volume) default to "nothing known"."""
     mentions_ = [to_mention(m) for m in mentions]
     X = bundle.vectorise(
         {
@@ -113,9 +116,29 @@ def score_batch(
     expertise = bundle.expertise_scores(X, ids, intents) if ids else np.zeros((len(preds), 0))
     out = []
     for i, (m, heads) in enumerate(zip(mentions_, preds, strict=True)):
-        context = Context(now=now)
+        context = contexts[i] if contexts else Context(now=now)
         decision = decide(
             m, heads, context, roster, dict(zip(ids, expertise[i], strict=False)), policy
         )
         out.append(to_response(m, heads, decision, bundle, policy))
     return out
+
+
+def prediction_row(m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float) -> dict:
+    """The prediction log's record of one scored mention (QA review and retraining read it)."""
+    return {
+        "mention_id": m.id,
+        "author_id": m.author.id if m.author else None,
+        "brand": m.brand,
+        "created_at": now,
+        "model_version": r.model_version,
+        "policy_version": r.policy_version,
+        "intent": r.intent.label if r.intent else None,
+        "sentiment": r.sentiment.label if r.sentiment else None,
+        "reply_action": r.reply.action,
+        "tier": r.tier.level,
+        "abstain": r.abstain,
+        "text": m.text,
+        "output": msgspec.to_builtins(r),
+        "latency_ms": latency_ms,
+    }

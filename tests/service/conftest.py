@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from models.registry import CHAMPION, Registry
 from models.routing_types import Responder
 from models.settings import Settings
+from service import store
 from service.app import create_app
 from tests.conftest import make_cases
 from training.train import fit_bundle
@@ -25,7 +26,11 @@ def trained_bundle():
 
 @pytest.fixture
 def service_settings(tmp_path: Path, trained_bundle) -> Settings:
-    settings = Settings(data_dir=tmp_path / "var", max_batch=20)
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        max_batch=20,
+        api_keys=f"{ADMIN_KEY}:admin;{SCORE_KEY}:score;{ROSTER_KEY}:roster",
+    )
     registry = Registry(settings.registry_path)
     registry.register(trained_bundle, "v1")
     registry.set_alias(CHAMPION, "v1")
@@ -46,7 +51,13 @@ ROSTER = (
 )
 
 
+ADMIN_KEY, SCORE_KEY, ROSTER_KEY = "admin-key", "score-key", "roster-key"
+
+
 @pytest.fixture
 def client(service_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(app=create_app(service_settings, ROSTER)) as c:
+    """A client over a started app with a seeded roster, authenticated as admin."""
+    with TestClient(app=create_app(service_settings), raise_server_exceptions=True) as c:
+        store.seed_roster(c.app.state.engine, ROSTER)
+        c.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
         yield c

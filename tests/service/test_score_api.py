@@ -15,7 +15,7 @@ from service.app import create_app
 def test_score_answers_every_documented_field(client: TestClient) -> None:
     """Check the response carries labels, reply, tier, priority, SLA, responders, why."""
     r = client.post("/v1/score", json={"id": "m1", "text": "my phone broke again, so annoyed"})
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text
     body = r.json()
     assert body["id"] == "m1" and body["model_version"] == "v1" and body["policy_version"]
     assert body["intent"]["label"] == "complaint"
@@ -122,7 +122,8 @@ def test_openapi_schema_is_published(client: TestClient) -> None:
 
 def test_without_a_model_ready_is_503_and_scoring_says_why(tmp_path: Path) -> None:
     """Check an empty registry starts the app but refuses to score."""
-    with TestClient(app=create_app(Settings(data_dir=tmp_path))) as c:
+    with TestClient(app=create_app(Settings(data_dir=tmp_path, api_keys="k:score"))) as c:
+        c.headers["Authorization"] = "Bearer k"
         assert c.get("/health").status_code == 200
         assert c.get("/ready").status_code == 503
         r = c.post("/v1/score", json={"id": "1", "text": "hi"})

@@ -1,0 +1,127 @@
+"""The service database: tables (SQLAlchemy Core), engine creation and migrations.
+
+SQLite by default (`Settings.db_url`), any SQLAlchemy URL by setting; the schema is created and
+upgraded by Alembic (`service/migrations/`) at start-up, so every database, PostgreSQL included,
+gets the same DDL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+responders = Table(
+    "responders",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("skills", JSON, nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("tiers", JSON, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("open_cases", Integer, nullable=False, default=0),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("shift_start_hour", Integer, nullable=False),
+    Column("shift_end_hour", Integer, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("median_response_s", Float, nullable=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", String(200), nullable=False, index=True),
+    Column("author_id", String(200), nullable=True, index=True),
+    Column("brand", String(200), nullable=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("model_version", String(50), nullable=False),
+    Column("policy_version", String(50), nullable=False),
+    Column("intent", String(100), nullable=True),
+    Column("sentiment", String(20), nullable=True),
+    Column("reply_action", String(10), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("abstain", Boolean, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("output", JSON, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("mention_id", String(200), primary_key=True),
+    Column("responder_id", String(100), nullable=False, index=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("released", Boolean, nullable=False, default=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", String(200), nullable=False, index=True),
+    Column("responder_id", String(100), nullable=False),
+    Column("replied_at", DateTime(timezone=True), nullable=True),
+    Column("reply_mode", String(10), nullable=True),
+    Column("resolved", Boolean, nullable=True),
+    Column("csat", Float, nullable=True),
+    Column("first_response_s", Float, nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; for SQLite a file in WAL mode with a busy timeout, so writers queue politely."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

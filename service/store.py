@@ -1,0 +1,239 @@
+"""Database work of the service: roster, presence, claims, outcomes, prediction log, history.
+
+Plain functions over an Engine, so the controllers stay thin and each rule (e.g. claim
+atomicity) is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, Integer, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.routing_types import AuthorHistory, Responder
+from service.db import claims, outcomes, predictions, responders
+from service.errors import Conflict, InvalidInput, NotFound
+
+ABUSIVE_INTENTS = ("spam", "troll")
+HISTORY_WINDOW = timedelta(days=7)
+SPIKE_WINDOW = timedelta(minutes=15)
+SPIKE_BASELINE = timedelta(hours=24)
+SPIKE_MIN_BASELINE = 20  # fewer mentions a day than this cannot define a "usual" rate
+
+
+def _responder(row: Any) -> Responder:
+    return Responder(
+        id=row.id,
+        name=row.name,
+        skills=tuple(row.skills),
+        languages=tuple(row.languages),
+        tiers=tuple(row.tiers),
+        capacity=row.capacity,
+        open_cases=row.open_cases,
+        online=row.online,
+        shift_start_hour=row.shift_start_hour,
+        shift_end_hour=row.shift_end_hour,
+        timezone=row.timezone,
+        median_response_s=row.median_response_s,
+    )
+
+
+def list_responders(engine: Engine) -> list[Responder]:
+    with engine.connect() as conn:
+        return [_responder(r) for r in conn.execute(select(responders).order_by(responders.c.id))]
+
+
+def get_responder(engine: Engine, rid: str) -> Responder:
+    with engine.connect() as conn:
+        row = conn.execute(select(responders).where(responders.c.id == rid)).first()
+    if row is None:
+        raise NotFound(f"no responder {rid!r}", "id")
+    return _responder(row)
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown IANA time zone {name!r}", "$.timezone") from exc
+
+
+def put_responder(engine: Engine, rid: str, fields: dict[str, Any]) -> Responder:
+    """Create or replace a responder's profile; presence and load are kept."""
+    check_timezone(fields["timezone"])
+    with engine.begin() as conn:
+        exists = conn.execute(select(responders.c.id).where(responders.c.id == rid)).first()
+        if exists:
+            conn.execute(update(responders).where(responders.c.id == rid).values(**fields))
+        else:
+            conn.execute(insert(responders).values(id=rid, open_cases=0, online=False, **fields))
+    return get_responder(engine, rid)
+
+
+def delete_responder(engine: Engine, rid: str) -> None:
+    with engine.begin() as conn:
+        if conn.execute(delete(responders).where(responders.c.id == rid)).rowcount == 0:
+            raise NotFound(f"no responder {rid!r}", "id")
+
+
+def set_presence(engine: Engine, rid: str, online: bool, open_cases: int | None) -> Responder:
+    values: dict[str, Any] = {"online": online}
+    if open_cases is not None:
+        values["open_cases"] = open_cases
+    with engine.begin() as conn:
+        if (
+            conn.execute(update(responders).where(responders.c.id == rid).values(**values)).rowcount
+            == 0
+        ):
+            raise NotFound(f"no responder {rid!r}", "id")
+    return get_responder(engine, rid)
+
+
+def seed_roster(engine: Engine, roster: Sequence[Responder]) -> int:
+    """Insert the roster only into an empty table; returns how many were added."""
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(responders)).scalar_one():
+            return 0
+        conn.execute(
+            insert(responders),
+            [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "skills": list(r.skills),
+                    "languages": list(r.languages),
+                    "tiers": list(r.tiers),
+                    "capacity": r.capacity,
+                    "open_cases": r.open_cases,
+                    "online": r.online,
+                    "shift_start_hour": r.shift_start_hour,
+                    "shift_end_hour": r.shift_end_hour,
+                    "timezone": r.timezone,
+                    "median_response_s": r.median_response_s,
+                }
+                for r in roster
+            ],
+        )
+    return len(roster)
+
+
+def claim(engine: Engine, mention_id: str, rid: str, now: datetime) -> datetime:
+    """Assign a mention to one responder, atomically, within their capacity.
+
+    One transaction: take a unit of capacity only if one is free (a conditional UPDATE, so two
+    concurrent claims cannot both see room), then insert the claim, whose primary key is the
+    mention; a second claim violates it and the whole transaction, load included, rolls back.
+    """
+    try:
+        with engine.begin() as conn:
+            took = conn.execute(
+                update(responders)
+                .where(
+                    and_(responders.c.id == rid, responders.c.open_cases < responders.c.capacity)
+                )
+                .values(open_cases=responders.c.open_cases + 1)
+            ).rowcount
+            if took == 0:
+                exists = conn.execute(select(responders.c.id).where(responders.c.id == rid)).first()
+                if exists is None:
+                    raise NotFound(f"no responder {rid!r}", "$.responder_id")
+                raise Conflict("responder_full", f"{rid} is at capacity", "$.responder_id")
+            conn.execute(
+                insert(claims).values(
+                    mention_id=mention_id, responder_id=rid, claimed_at=now, released=False
+                )
+            )
+    except IntegrityError as exc:
+        with engine.connect() as conn:
+            holder = conn.execute(
+                select(claims.c.responder_id).where(claims.c.mention_id == mention_id)
+            ).scalar()
+        raise Conflict(
+            "already_claimed", f"mention {mention_id} is already claimed by {holder}", "id"
+        ) from exc
+    return now
+
+
+def record_outcome(engine: Engine, mention_id: str, fields: dict[str, Any], now: datetime) -> bool:
+    """Store the outcome; a resolved mention gives its claim's capacity back. Returns released."""
+    with engine.begin() as conn:
+        conn.execute(insert(outcomes).values(mention_id=mention_id, recorded_at=now, **fields))
+        if not fields.get("resolved"):
+            return False
+        row = conn.execute(
+            select(claims).where(
+                and_(claims.c.mention_id == mention_id, claims.c.released.is_(False))
+            )
+        ).first()
+        if row is None:
+            return False
+        conn.execute(update(claims).where(claims.c.mention_id == mention_id).values(released=True))
+        conn.execute(
+            update(responders)
+            .where(and_(responders.c.id == row.responder_id, responders.c.open_cases > 0))
+            .values(open_cases=responders.c.open_cases - 1)
+        )
+    return True
+
+
+def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """One INSERT for the whole batch."""
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(insert(predictions), rows)
+
+
+def author_history(
+    engine: Engine, author_ids: Sequence[str | None], now: datetime
+) -> dict[str, AuthorHistory]:
+    ids = sorted({a for a in author_ids if a})
+    if not ids:
+        return {}
+    since = now - HISTORY_WINDOW
+    p = predictions.c
+    query = (
+        select(
+            p.author_id,
+            func.count(),
+            func.sum((p.sentiment == "negative").cast(Integer)),
+            func.sum(p.intent.in_(ABUSIVE_INTENTS).cast(Integer)),
+            func.sum((p.reply_action != "none").cast(Integer)),
+        )
+        .where(and_(p.author_id.in_(ids), p.created_at >= since))
+        .group_by(p.author_id)
+    )
+    with engine.connect() as conn:
+        return {
+            a: AuthorHistory(int(n), int(neg or 0), int(ab or 0), int(rep or 0))
+            for a, n, neg, ab, rep in conn.execute(query)
+        }
+
+
+def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) -> dict[str, float]:
+    """Mentions in the last 15 minutes over the brand's average 15-minute rate of the last day."""
+    names = sorted({b for b in brands if b})
+    if not names:
+        return {}
+    p = predictions.c
+    recent_start, day_start = now - SPIKE_WINDOW, now - SPIKE_BASELINE
+    query = (
+        select(p.brand, func.count(), func.sum((p.created_at >= recent_start).cast(Integer)))
+        .where(and_(p.brand.in_(names), p.created_at >= day_start))
+        .group_by(p.brand)
+    )
+    out = {}
+    with engine.connect() as conn:
+        for brand, day, recent in conn.execute(query):
+            if day < SPIKE_MIN_BASELINE:
+                continue
+            per_window = day / (SPIKE_BASELINE / SPIKE_WINDOW)
+            out[brand] = float(recent or 0) / per_window
+    return out
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
