@@ -138,3 +138,21 @@ def test_tampered_champion_is_not_served(service_settings: Settings) -> None:
     with TestClient(app=create_app(service_settings)) as c:
         r = c.get("/ready")
         assert r.status_code == 503 and "head-intent.joblib" in r.json()["reason"]
+
+
+def test_default_limit_refuses_1001_mentions(service_settings: Settings) -> None:
+    """Check the documented default: 1,001 mentions in a batch is a 400 on $.mentions."""
+    settings = Settings(data_dir=service_settings.data_dir, api_keys="k:score")
+    with TestClient(app=create_app(settings)) as c:
+        mentions = [{"id": str(i), "text": "hi"} for i in range(1001)]
+        r = c.post(
+            "/v1/score/batch", json={"mentions": mentions}, headers={"Authorization": "Bearer k"}
+        )
+        assert r.status_code == 400 and r.json()["field"] == "$.mentions"
+
+
+def test_oversized_body_is_refused_not_crashed(client: TestClient) -> None:
+    """Check a multi-megabyte body gets a 4xx and the service keeps serving."""
+    r = client.post("/v1/score", json={"id": "1", "text": "x" * 3_000_000})
+    assert 400 <= r.status_code < 500
+    assert client.get("/health").status_code == 200
