@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from models.registry import CHAMPION, Registry
 from models.routing_types import Responder
 from models.settings import Settings
 from service import store
 from service.app import create_app
+from service.db import make_engine, metadata
 from tests.conftest import make_cases
 from training.train import fit_bundle
 
@@ -30,11 +33,25 @@ def service_settings(tmp_path: Path, trained_bundle) -> Settings:
         data_dir=tmp_path / "var",
         max_batch=20,
         api_keys=f"{ADMIN_KEY}:admin;{SCORE_KEY}:score;{ROSTER_KEY}:roster",
+        database_url=fresh_database(),
     )
     registry = Registry(settings.registry_path)
     registry.register(trained_bundle, "v1")
     registry.set_alias(CHAMPION, "v1")
     return settings
+
+
+def fresh_database() -> str:
+    """ "" (SQLite under the test's data dir) or, to run the service tests on another database
+    such as PostgreSQL, the emptied database named by SWITCHBOARD_TEST_DATABASE_URL."""
+    url = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL", "")
+    if url:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    return url
 
 
 ROSTER = (

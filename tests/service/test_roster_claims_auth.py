@@ -13,7 +13,7 @@ from models.registry import Registry
 from models.settings import Settings
 from service.auth import hash_key
 from service.db import api_keys, make_engine, migrate, predictions
-from tests.service.conftest import ADMIN_KEY, ROSTER_KEY, SCORE_KEY
+from tests.service.conftest import ADMIN_KEY, ROSTER_KEY, SCORE_KEY, fresh_database
 
 PROFILE = {
     "name": "Dee",
@@ -231,7 +231,7 @@ def test_reload_swaps_to_new_champion(
 
 def test_migrations_create_the_schema_on_an_empty_database(tmp_path: Path) -> None:
     """Check Alembic builds every table, and running it twice is harmless."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = make_engine(fresh_database() or f"sqlite:///{tmp_path / 'x.db'}")
     migrate(engine)
     migrate(engine)
     names = set(inspect(engine).get_table_names())
