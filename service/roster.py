@@ -1,8 +1,9 @@
-"""The care team roster. For now a read-only list seeded from a JSON file at start-up.
+"""Reading a roster file to seed an empty roster table (`python -m service serve --seed-roster`).
 
 The JSON is a list of `models.routing_types.Responder`-shaped objects (see
-datasets/sample/roster.json). Until the presence API exists, seeded responders count as online
-unless the file says otherwise.
+datasets/sample/roster.json). Seeded responders count as online unless the file says otherwise,
+so that a demo answers with people; in production the SMMS keeps presence current through
+`PUT /v1/responders/{id}/presence`.
 """
 
 from __future__ import annotations
