@@ -29,20 +29,7 @@ def _fields(data: msgspec.Struct) -> dict:
 
 
 def _out(r: Responder) -> ResponderOut:
-    return ResponderOut(
-        id=r.id,
-        name=r.name,
-        skills=list(r.skills),
-        languages=list(r.languages),
-        tiers=list(r.tiers),
-        capacity=r.capacity,
-        open_cases=r.open_cases,
-        online=r.online,
-        shift_start_hour=r.shift_start_hour,
-        shift_end_hour=r.shift_end_hour,
-        timezone=r.timezone,
-        median_response_s=r.median_response_s,
-    )
+    return msgspec.convert(r, ResponderOut, from_attributes=True)
 
 
 class ResponderController(Controller):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from models.routing_types import AuthorHistory, Responder
 from service.db import claims, outcomes, predictions, responders
 from service.errors import Conflict, InvalidInput, NotFound
+from service.roster import TUPLE_FIELDS
 
 ABUSIVE_INTENTS = ("spam", "troll")
 HISTORY_WINDOW = timedelta(days=7)
@@ -26,20 +27,8 @@ SPIKE_MIN_BASELINE = 20  # fewer mentions a day than this cannot define a "usual
 
 
 def _responder(row: Any) -> Responder:
-    return Responder(
-        id=row.id,
-        name=row.name,
-        skills=tuple(row.skills),
-        languages=tuple(row.languages),
-        tiers=tuple(row.tiers),
-        capacity=row.capacity,
-        open_cases=row.open_cases,
-        online=row.online,
-        shift_start_hour=row.shift_start_hour,
-        shift_end_hour=row.shift_end_hour,
-        timezone=row.timezone,
-        median_response_s=row.median_response_s,
-    )
+    fields = dict(row._mapping)
+    return Responder(**{k: tuple(v) if k in TUPLE_FIELDS else v for k, v in fields.items()})
 
 
 def list_responders(engine: Engine) -> list[Responder]:
