@@ -15,13 +15,7 @@ import numpy as np
 import pandas as pd
 
 from datasets.errors import DataError
-
-
-def bucket(key: object) -> int:
-    """SPLIT_RULE.md: sha256 of str(key), modulo 5; bucket 0 is the test fifth."""
-    import hashlib
-
-    return int(hashlib.sha256(str(key).encode("utf-8")).hexdigest(), 16) % 5
+from datasets.splits import bucket
 
 
 def _split(keys: pd.Series) -> pd.Series:

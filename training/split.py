@@ -11,17 +11,12 @@ In order of precedence:
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
+
+from datasets.splits import bucket
 
 TEST_FRACTION = 0.2
 VAL_FRACTION = 0.1
-
-
-def bucket(key: object, buckets: int = 5, salt: str = "") -> int:
-    """SPLIT_RULE.md's bucket: sha256 of the key rendered with `str()`."""
-    return int(hashlib.sha256((salt + str(key)).encode("utf-8")).hexdigest(), 16) % buckets
 
 
 def _hash_split(ids: pd.Series) -> pd.Series:

@@ -34,6 +34,7 @@ from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 from datasets.schema import CLASSIFIER_HEADS
+from datasets.splits import bucket
 from models.bundle import Bundle
 from models.embedding import SentenceEmbedder
 from models.features import CaseFeatures
@@ -41,7 +42,7 @@ from models.heads import LinearHead, fit_temperature
 from training.evaluate import evaluate_bundle, head_outcomes, head_target
 from training.expertise import fit_expertise
 from training.metrics import classification_report
-from training.split import assign_split, bucket, split_rule
+from training.split import assign_split, split_rule
 
 FINGERPRINT_COLUMNS = ("case_id", "text", "created_at", *CLASSIFIER_HEADS, "responder_id")
 

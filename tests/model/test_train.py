@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from datasets.splits import bucket
 from models.expertise import shrink
 from tests.conftest import make_cases
 from training.evaluate import evaluate_bundle
-from training.split import assign_split, bucket, split_rule
+from training.split import assign_split, split_rule
 from training.train import cross_validate, data_fingerprint, fit_bundle
 
 
