@@ -1,13 +1,27 @@
-"""`python -m bench` / `make bench`: every benchmark, one after the other."""
+"""`python -m bench` / `make bench`: every benchmark in one run, each printing its table.
+
+Order: quality on real data, routing simulation, serving speed, training speed, then the
+optional featurisation comparison (needs `make embed`). `--quick` shortens the load runs.
+Benchmarks never run inside `make test`.
+"""
 
 from __future__ import annotations
 
-from bench import featurisation, train_speed
+import sys
+import time
+
+from bench import featurisation, quality, serving, simulate, train_speed
 
 
 def main() -> None:
+    quick = "--quick" in sys.argv
+    t0 = time.perf_counter()
+    quality.run()  # skips each dataset with a message when ../shared is absent
+    simulate.run()
+    serving.run(quick=quick)
     train_speed.run()
     featurisation.run()  # skips with a message without `make embed` or ../shared
+    print(f"\nmake bench finished in {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

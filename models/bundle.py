@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.expertise import ExpertiseModel
-from models.features import CaseFeatures, Columns
-from models.heads import LinearHead
+from models.features import CaseFeatures, Columns, Rows
+from models.heads import LinearHead, StackedHeads
 
 MANIFEST = "MANIFEST.json"
 METADATA = "metadata.json"
@@ -64,59 +64,79 @@ class Bundle:
     metadata: dict[str, Any]
     # Optional dense features appended after the tf-idf columns (see models/embedding.py).
     embedder: Any | None = None
-    _names: np.ndarray | None = None
+    _names: list[str] | None = None
+    _stacked: StackedHeads | None = None
 
     @property
     def version(self) -> str:
         return str(self.metadata.get("version", "unregistered"))
 
-    def feature_names(self) -> np.ndarray:
+    def feature_names(self) -> list[str]:
         if self._names is None:
             names = self.features.get_feature_names_out()
             if self.embedder is not None:
                 width = self.embedder.transform({"text": [""]}).shape[1]
                 names = np.concatenate([names, [f"e:minilm_{i}" for i in range(width)]])
-            self._names = names
+            self._names = names.tolist()
         return self._names
 
     def vectorise(self, frame: Columns) -> sp.csr_matrix:
-        """The one feature matrix every head and the expertise model read."""
+        """The one feature matrix every head and the expertise model read (scipy form)."""
         X = self.features.transform(frame)
         if self.embedder is None:
             return X
         return sp.hstack([X, sp.csr_matrix(self.embedder.transform(frame))], format="csr")
 
-    def predict_heads(self, X: sp.csr_matrix, explain: int = 0) -> list[dict[str, HeadPrediction]]:
+    def rows(self, frame: Columns) -> Rows:
+        """The same matrix as `vectorise`, as raw CSR arrays: the service's fast path."""
+        if self.embedder is None:
+            return self.features.rows(frame)
+        X = self.vectorise(frame)
+        return Rows(X.data, X.indices, X.indptr, X.shape[1])
+
+    def stacked(self) -> StackedHeads:
+        if self._stacked is None:
+            self._stacked = StackedHeads(self.heads)
+        return self._stacked
+
+    def predict_heads(
+        self, X: Rows | sp.csr_matrix, explain: int = 0
+    ) -> list[dict[str, HeadPrediction]]:
         """Every head's prediction for every row of an already vectorised batch."""
-        out: list[dict[str, HeadPrediction]] = [{} for _ in range(X.shape[0])]
+        if not isinstance(X, Rows):
+            X = Rows(X.data, X.indices, X.indptr, X.shape[1])
+        n = X.shape[0]
+        out: list[dict[str, HeadPrediction]] = [{} for _ in range(n)]
+        if not self.heads:
+            return out
+        stack = self.stacked()
+        names = self.feature_names() if explain else None
+        if names and n == 1:
+            proba, contrib = stack.explain_one(X, explain)
+            best = {name: p.argmax(axis=1) for name, p in proba.items()}
+        else:
+            proba = stack.probabilities(X)
+            best = {name: p.argmax(axis=1) for name, p in proba.items()}
+            contrib = stack.contributions(X, best, explain) if names else {}
         for name, head in self.heads.items():
-            proba = head.predict_proba(X)
-            order = np.argsort(-proba, axis=1)
-            for i in range(X.shape[0]):
-                best = int(order[i, 0])
-                second = float(proba[i, order[i, 1]]) if proba.shape[1] > 1 else 0.0
-                conf = float(proba[i, best])
-                feats = []
-                if explain:
-                    names = self.feature_names()
-                    feats = [
-                        (str(names[j]), round(v, 4))
-                        for j, v in head.contributions(X[i], best, explain)
-                    ]
+            top = contrib.get(name) or [[]] * n
+            classes, below = head.classes, head.abstain_below
+            rows = zip(best[name].tolist(), proba[name].tolist(), strict=True)
+            for i, (b, probs) in enumerate(rows):
+                conf = probs[b]
+                second = max((q for j, q in enumerate(probs) if j != b), default=0.0)
                 out[i][name] = HeadPrediction(
-                    label=head.classes[best],
+                    label=classes[b],
                     confidence=conf,
                     margin=conf - second,
-                    probabilities={
-                        c: float(p) for c, p in zip(head.classes, proba[i], strict=True)
-                    },
-                    abstain=conf < head.abstain_below,
-                    top_features=feats,
+                    probabilities=dict(zip(classes, probs, strict=True)),
+                    abstain=conf < below,
+                    top_features=[(names[j], v) for j, v in top[i]] if names else [],
                 )
         return out
 
     def predict(self, frame: Columns, explain: int = 0) -> list[dict[str, HeadPrediction]]:
-        return self.predict_heads(self.vectorise(frame), explain=explain)
+        return self.predict_heads(self.rows(frame), explain=explain)
 
     def expertise_scores(
         self,

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import State
@@ -30,10 +30,13 @@ from service.auth import parse_keys, require
 from service.controllers import MentionController, ResponderController
 from service.db import make_engine, migrate
 from service.errors import Conflict, InvalidInput, NotReady, SwitchboardError
+from service.hot import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from service.metrics import Metrics
+from service.prediction_log import PredictionLog
 from service.schemas import BatchIn, BatchOut, ErrorOut, MentionIn, ModelOut, ScoreOut
 from service.scoring import check_text, prediction_row, score_batch
 
+V = TypeVar("V")
 _PATH = re.compile(r"`(\$[^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
@@ -56,30 +59,45 @@ def provide_settings(state: State) -> Settings:
 def _score_and_log(
     state: State, bundle: Bundle, policy: Policy, mentions: list[MentionIn]
 ) -> list[ScoreOut]:
-    """Score with author history and brand volume from the log, then log every prediction."""
+    """Score with author history and brand volume, then log every prediction.
+
+    History, volume and roster come through the caches of service/hot.py; the log is written
+    by the background writer of service/prediction_log.py.
+    """
     started = time.perf_counter()
     now = datetime.now(UTC)
     engine = state.engine
     authors = [m.author.id if m.author else None for m in mentions]
-    history = store.author_history(engine, authors, now)
-    volume = store.volume_ratio(engine, [m.brand for m in mentions], now)
+    history = state.authors.get_many(
+        {a for a in authors if a},
+        lambda ids: _with_default(store.author_history(engine, ids, now), ids, AuthorHistory()),
+    )
+    volume = state.volumes.get_many(
+        {m.brand for m in mentions if m.brand},
+        lambda brands: _with_default(store.volume_ratio(engine, brands, now), brands, 1.0),
+    )
     contexts = [
         Context(
             now=now,
-            author=history.get(a or "", AuthorHistory()),
-            volume_ratio=volume.get(m.brand or "", 1.0),
+            author=history.get(a, AuthorHistory()) if a else AuthorHistory(),
+            volume_ratio=volume.get(m.brand, 1.0) if m.brand else 1.0,
         )
         for m, a in zip(mentions, authors, strict=True)
     ]
-    roster = store.list_responders(engine)
+    roster = state.roster.get("roster", lambda: store.list_responders(engine))
     results = score_batch(bundle, policy, mentions, roster, now, contexts)
     latency_ms = (time.perf_counter() - started) * 1000 / len(mentions)
-    store.log_predictions(
-        engine,
-        [prediction_row(m, r, now, latency_ms) for m, r in zip(mentions, results, strict=True)],
-    )
+    rows = [prediction_row(m, r, now, latency_ms) for m, r in zip(mentions, results, strict=True)]
+    for row in rows:
+        if row["author_id"]:
+            state.authors.update(row["author_id"], lambda h, row=row: store.history_after(h, row))
+    state.log.append(rows)
     state.metrics.observe(results, latency_ms / 1000)
     return results
+
+
+def _with_default(found: dict[str, V], keys: list[str], default: V) -> dict[str, V]:
+    return {k: found.get(k, default) for k in keys}
 
 
 class ScoreController(Controller):
@@ -87,7 +105,10 @@ class ScoreController(Controller):
     tags = ("scoring",)
     guards = [require("score")]  # noqa: RUF012 - Litestar reads a list
 
-    @post("/", operation_id="score", sync_to_thread=True, status_code=200)
+    # Scoring one mention is ~0.5 ms of CPU: running it on the event loop is cheaper than a
+    # hop to the thread pool and back (bench/serving.py). Batches can take far longer, so
+    # they go to a thread and never stall the loop.
+    @post("/", operation_id="score", sync_to_thread=False, status_code=200)
     def score(
         self,
         data: JSONBody[MentionIn],
@@ -246,12 +267,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.db_url)
         migrate(engine)
         app.state.engine = engine
+        app.state.log = PredictionLog(engine, settings.data_dir / "predictions-unwritten.jsonl")
         app.state.bundle, app.state.load_error = _load(settings)
         if app.state.bundle is not None:
             app.state.metrics.model_version(app.state.bundle.version)
         try:
             yield
         finally:
+            app.state.log.close()  # everything scored is written before the engine goes
             engine.dispose()
 
     return Litestar(
@@ -273,6 +296,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "metrics": Metrics(),
                 "engine": None,
                 "bundle": None,
+                "log": None,
+                "roster": TTLCache(ROSTER_TTL_S),
+                "volumes": TTLCache(VOLUME_TTL_S),
+                "authors": TTLCache(AUTHOR_TTL_S),
                 "load_error": "starting",
             }
         ),

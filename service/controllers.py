@@ -50,18 +50,23 @@ class ResponderController(Controller):
         self, state: State, rid: FromPath[str], data: JSONBody[ResponderIn]
     ) -> ResponderOut:
         """Create or replace a profile: skills, languages, tiers, capacity, shift, time zone."""
-        return _out(store.put_responder(state.engine, rid, _fields(data)))
+        out = _out(store.put_responder(state.engine, rid, _fields(data)))
+        state.roster.clear()  # the next score request reads the change
+        return out
 
     @delete("/{rid:str}", operation_id="delete_responder", sync_to_thread=True)
     def remove(self, state: State, rid: FromPath[str]) -> None:
         store.delete_responder(state.engine, rid)
+        state.roster.clear()  # the next score request reads the change
 
     @put("/{rid:str}/presence", operation_id="put_presence", sync_to_thread=True)
     def presence(
         self, state: State, rid: FromPath[str], data: JSONBody[PresenceIn]
     ) -> ResponderOut:
         """For the SMMS: who is online now and how many open cases they hold."""
-        return _out(store.set_presence(state.engine, rid, data.online, data.open_cases))
+        out = _out(store.set_presence(state.engine, rid, data.online, data.open_cases))
+        state.roster.clear()  # the next score request reads the change
+        return out
 
 
 class MentionController(Controller):
@@ -78,6 +83,7 @@ class MentionController(Controller):
     def claim(self, state: State, mention_id: FromPath[str], data: JSONBody[ClaimIn]) -> ClaimOut:
         """Assign the mention to one responder; 409 if taken or the responder is full."""
         at = store.claim(state.engine, mention_id, data.responder_id, datetime.now(UTC))
+        state.roster.clear()  # the next score request reads the change
         return ClaimOut(mention_id=mention_id, responder_id=data.responder_id, claimed_at=at)
 
     @post(
@@ -91,4 +97,5 @@ class MentionController(Controller):
     ) -> OutcomeOut:
         """Who replied, when, resolved, csat: the history retraining learns from."""
         released = store.record_outcome(state.engine, mention_id, _fields(data), datetime.now(UTC))
+        state.roster.clear()  # the next score request reads the change
         return OutcomeOut(mention_id=mention_id, recorded=True, released_claim=released)

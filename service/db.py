@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -73,6 +75,9 @@ predictions = Table(
     Column("text", Text, nullable=False),
     Column("output", JSON, nullable=False),
     Column("latency_ms", Float, nullable=False),
+    # Author history and brand volume read recent rows of one author / brand (migration 0002).
+    Index("ix_predictions_author_time", "author_id", "created_at"),
+    Index("ix_predictions_brand_time", "brand", "created_at"),
 )
 
 claims = Table(
@@ -101,21 +106,34 @@ outcomes = Table(
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def json_text(value: object) -> str:
+    """JSON columns are written with msgspec: response Structs go in as they are, ~5x faster
+    than `json.dumps` of their dict form (the prediction log writes one per scored mention)."""
+    return msgspec.json.encode(value).decode()
+
+
 def make_engine(url: str) -> Engine:
     """An engine; for SQLite a file in WAL mode with a busy timeout, so writers queue politely."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            json_serializer=json_text,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # WAL + NORMAL: a commit survives a crash of the process, only a power cut may
+            # lose the last commits; FULL would fsync every prediction log insert.
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=json_text)
 
 
 def migrate(engine: Engine) -> None:

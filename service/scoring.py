@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import msgspec
 import numpy as np
 
 from models.bundle import Bundle, HeadPrediction
@@ -102,7 +101,7 @@ def score_batch(
 ) -> list[ScoreOut]:
     """Score mentions; `contexts` (author history, volume) default to "nothing known"."""
     mentions_ = [to_mention(m) for m in mentions]
-    X = bundle.vectorise(
+    X = bundle.rows(
         {
             "text": [m.text for m in mentions_],
             "author_followers": [m.author_followers for m in mentions_],
@@ -139,6 +138,6 @@ def prediction_row(m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float) 
         "tier": r.tier.level,
         "abstain": r.abstain,
         "text": m.text,
-        "output": msgspec.to_builtins(r),
+        "output": r,  # the response Struct; the JSON column encodes it (service/db.py)
         "latency_ms": latency_ms,
     }

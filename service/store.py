@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Integer, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Integer, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.routing_types import AuthorHistory, Responder
@@ -176,30 +176,55 @@ def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> None:
             conn.execute(insert(predictions), rows)
 
 
+_p = predictions.c
+# Built once: SQLAlchemy then reuses the compiled SQL; building the statement per call cost
+# ~0.3 ms, sixty times the query itself.
+_AUTHOR_HISTORY = (
+    select(
+        _p.author_id,
+        func.count(),
+        func.sum((_p.sentiment == "negative").cast(Integer)),
+        func.sum(_p.intent.in_(ABUSIVE_INTENTS).cast(Integer)),
+        func.sum((_p.reply_action != "none").cast(Integer)),
+    )
+    .where(
+        and_(
+            _p.author_id.in_(bindparam("ids", expanding=True)), _p.created_at >= bindparam("since")
+        )
+    )
+    .group_by(_p.author_id)
+)
+_BRAND_VOLUME = (
+    select(_p.brand, func.count(), func.sum((_p.created_at >= bindparam("recent")).cast(Integer)))
+    .where(
+        and_(_p.brand.in_(bindparam("names", expanding=True)), _p.created_at >= bindparam("day"))
+    )
+    .group_by(_p.brand)
+)
+
+
 def author_history(
     engine: Engine, author_ids: Sequence[str | None], now: datetime
 ) -> dict[str, AuthorHistory]:
     ids = sorted({a for a in author_ids if a})
     if not ids:
         return {}
-    since = now - HISTORY_WINDOW
-    p = predictions.c
-    query = (
-        select(
-            p.author_id,
-            func.count(),
-            func.sum((p.sentiment == "negative").cast(Integer)),
-            func.sum(p.intent.in_(ABUSIVE_INTENTS).cast(Integer)),
-            func.sum((p.reply_action != "none").cast(Integer)),
-        )
-        .where(and_(p.author_id.in_(ids), p.created_at >= since))
-        .group_by(p.author_id)
-    )
+    params = {"ids": ids, "since": now - HISTORY_WINDOW}
     with engine.connect() as conn:
         return {
             a: AuthorHistory(int(n), int(neg or 0), int(ab or 0), int(rep or 0))
-            for a, n, neg, ab, rep in conn.execute(query)
+            for a, n, neg, ab, rep in conn.execute(_AUTHOR_HISTORY, params)
         }
+
+
+def history_after(history: AuthorHistory, row: dict[str, Any]) -> AuthorHistory:
+    """An author's history once the prediction `row` is logged; the counts of `author_history`."""
+    return AuthorHistory(
+        history.recent_mentions + 1,
+        history.recent_negative + (row["sentiment"] == "negative"),
+        history.recent_abusive + (row["intent"] in ABUSIVE_INTENTS),
+        history.recent_replied + (row["reply_action"] != "none"),
+    )
 
 
 def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) -> dict[str, float]:
@@ -207,16 +232,10 @@ def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) ->
     names = sorted({b for b in brands if b})
     if not names:
         return {}
-    p = predictions.c
-    recent_start, day_start = now - SPIKE_WINDOW, now - SPIKE_BASELINE
-    query = (
-        select(p.brand, func.count(), func.sum((p.created_at >= recent_start).cast(Integer)))
-        .where(and_(p.brand.in_(names), p.created_at >= day_start))
-        .group_by(p.brand)
-    )
+    params = {"names": names, "recent": now - SPIKE_WINDOW, "day": now - SPIKE_BASELINE}
     out = {}
     with engine.connect() as conn:
-        for brand, day, recent in conn.execute(query):
+        for brand, day, recent in conn.execute(_BRAND_VOLUME, params):
             if day < SPIKE_MIN_BASELINE:
                 continue
             per_window = day / (SPIKE_BASELINE / SPIKE_WINDOW)

@@ -176,7 +176,8 @@ def resolve_model(spec: str, settings: Settings, allow_unregistered: bool = Fals
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from training.evaluate import evaluate_bundle, format_report
+    from models.policy import load_policy
+    from training.evaluate import abstention_report, evaluate_bundle, format_report
     from training.split import assign_split
 
     bundle = resolve_model(args.model, settings, args.allow_unregistered)
@@ -185,7 +186,12 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         frame = frame[(assign_split(frame) == "test").to_numpy()]
     if frame.empty:
         raise CliError(f"no rows to evaluate in the {args.split!r} split")
-    report = evaluate_bundle(bundle, frame)
+    X = bundle.vectorise(frame)
+    report = evaluate_bundle(bundle, frame, X)
+    if "is_oos" in frame:
+        report["abstention"] = abstention_report(
+            bundle, load_policy(settings.policy_file), frame, X
+        )
     if args.json:
         print(json.dumps({"model_version": bundle.version, "split": args.split, **report}))
     else:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ import scipy.sparse as sp
 
 from datasets.schema import CLASSIFIER_HEADS
 from models.bundle import Bundle
+from models.policy import Policy, decide
+from models.routing_types import Context, Mention
 from training.metrics import classification_report, hit_at_k
 
 
@@ -121,6 +124,44 @@ def evaluate_bundle(
     return {"heads": {h: heads[h] for h in ordered}}
 
 
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def abstention_report(
+    bundle: Bundle, policy: Policy, frame: pd.DataFrame, X: sp.csr_matrix | None = None
+) -> dict[str, Any]:
+    """Out-of-scope detection through the service's own path, for rows marked `is_oos`.
+
+    No head is trained on out-of-scope rows; a mention counts as caught when the policy flags
+    it `abstain` (a person decides) or recommends no reply. In-scope accuracy counts a mention
+    as right only when the intent is right and it was not flagged, as CLINC150's paper does.
+    """
+    X = bundle.vectorise(frame) if X is None else X
+    preds = bundle.predict_heads(X)
+    context = Context(now=datetime.now(UTC))
+    oos = np.array([_truthy(v) for v in frame["is_oos"]])
+    caught = np.array(
+        [
+            (d.abstain or d.reply_action == "none")
+            for d in (
+                decide(Mention(id=str(i), text=str(t)), p, context, [], {}, policy)
+                for i, (t, p) in enumerate(zip(frame["text"], preds, strict=True))
+            )
+        ]
+    )
+    truth = head_target(frame, "intent").to_numpy()
+    right = np.array([p["intent"].label for p in preds], dtype=object) == truth
+    inscope = ~oos
+    return {
+        "n_in_scope": int(inscope.sum()),
+        "n_out_of_scope": int(oos.sum()),
+        "in_scope_accuracy": float((right & ~caught)[inscope].mean()) if inscope.any() else None,
+        "in_scope_flagged": float(caught[inscope].mean()) if inscope.any() else None,
+        "out_of_scope_recall": float(caught[oos].mean()) if oos.any() else None,
+    }
+
+
 def format_report(report: dict[str, Any], per_class: bool = True) -> str:
     """A plain-text table for the terminal."""
     lines = [f"{'head':<12} {'n':>7} {'accuracy':>9} {'macro_f1':>9} {'brier':>7} {'ece':>7}"]
@@ -135,6 +176,12 @@ def format_report(report: dict[str, Any], per_class: bool = True) -> str:
                 f"(most-active baseline: hit@1 {r['baseline_most_active_hit_at_1']:.3f}, "
                 f"hit@3 {r['baseline_most_active_hit_at_3']:.3f})"
             )
+    if (a := report.get("abstention")) is not None:
+        lines.append(
+            f"out-of-scope via abstain/no-reply: in-scope accuracy {a['in_scope_accuracy']:.3f} "
+            f"(n={a['n_in_scope']}, {a['in_scope_flagged']:.1%} flagged), out-of-scope recall "
+            f"{a['out_of_scope_recall']:.3f} (n={a['n_out_of_scope']})"
+        )
     if per_class:
         for name, r in report["heads"].items():
             if not r["per_class"]:

@@ -176,6 +176,7 @@ def test_every_prediction_is_logged(client: TestClient) -> None:
         "/v1/score/batch",
         json={"mentions": [{"id": "a", "text": "hi"}, {"id": "b", "text": "my bag broke"}]},
     )
+    client.app.state.log.flush()
     engine = client.app.state.engine
     with engine.connect() as conn:
         rows = conn.execute(select(predictions)).all()

@@ -1,0 +1,315 @@
+"""Serving speed: in-process floor, HTTP service, and the constant-JSON ceiling, in one run.
+
+The service is started the way `make run` starts it (`switchboard quickstart`, which trains on
+the shipped sample when no model exists), in a fresh data directory, on 127.0.0.1 only. Every
+load is bounded in requests and seconds (bench/loadgen.py) and the server is stopped at the
+end, whatever happens.
+
+Issue #4 targets on 2 cores: in-process single-mention p50 < 0.5 ms; batch >= 20,000
+mentions/s; HTTP >= 1,500 req/s at concurrency 64 and p99 < 5 ms at concurrency 1; RSS < 600 MB.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench import loadgen
+from bench.common import REPO_ROOT, table, write_result
+
+SAMPLE = REPO_ROOT / "datasets" / "sample" / "cases.csv"
+ROSTER = REPO_ROOT / "datasets" / "sample" / "roster.json"
+KEY = "bench-key-not-secret"
+CONCURRENCY = (1, 8, 64)
+BATCH_SIZE = 100
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mentions(n: int) -> list[dict[str, Any]]:
+    """Realistic request bodies from the shipped sample: text, brand, channel, author."""
+    frame = pd.read_csv(SAMPLE).tail(n)
+    return [
+        {
+            "id": f"bench-{i}",
+            "text": r.text,
+            "brand": r.brand,
+            "channel": r.channel,
+            "author": {"id": r.author_id, "followers": int(r.author_followers)},
+        }
+        for i, r in enumerate(frame.itertuples())
+    ]
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    }
+
+
+def _once(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The floor: the service's own scoring function without HTTP or the database."""
+    import msgspec
+
+    from models.policy import load_policy
+    from models.registry import CHAMPION, Registry
+    from models.settings import Settings
+    from service.roster import load_roster
+    from service.schemas import MentionIn
+    from service.scoring import score_batch
+
+    settings = Settings(data_dir=data_dir)
+    bundle = Registry(settings.registry_path).load(CHAMPION)
+    policy = load_policy(settings.policy_file)
+    roster = [r.__class__(**{**_fields(r), "online": True}) for r in load_roster(ROSTER)]
+    mentions = [msgspec.convert(b, MentionIn) for b in bodies]
+    now = datetime.now(UTC)
+
+    def score(m: MentionIn) -> object:
+        return score_batch(bundle, policy, [m], roster, now)
+
+    for m in mentions[:50]:  # warm caches (feature names, stacked weights, expertise tables)
+        score(m)
+    gc.collect()
+
+    single = [_once(lambda m=m: score(m)) for m in mentions]
+    stage_us = _stages(bundle, policy, roster, mentions, now)
+    batch_s = min(
+        _once(lambda: score_batch(bundle, policy, mentions, roster, now)) for _ in range(3)
+    )
+    return {
+        "single": _percentiles(single),
+        "stages_us_p50": {k: round(v, 1) for k, v in stage_us.items()},
+        "batch_size": len(mentions),
+        "batch_mentions_per_s": round(len(mentions) / batch_s),
+    }
+
+
+def _stages(
+    bundle: Any, policy: Any, roster: list[Any], mentions: list[Any], now: datetime
+) -> dict[str, float]:
+    """Median microseconds per stage for one mention: the split of the floor."""
+    import msgspec
+
+    from models.policy import decide
+    from models.routing_types import Context
+    from models.text import normalise
+    from service.scoring import EXPLAIN_FEATURES, to_mention, to_response
+
+    ids = [r.id for r in roster]
+    ctx = Context(now=now)
+    inputs = []
+    for m in mentions:
+        frame = _frame(m)
+        X = bundle.rows(frame)
+        preds = bundle.predict_heads(X, explain=EXPLAIN_FEATURES)[0]
+        probs = [preds["intent"].probabilities]
+        expertise = dict(zip(ids, bundle.expertise_scores(X, ids, probs)[0], strict=True))
+        mention = to_mention(m)
+        decision = decide(mention, preds, ctx, roster, expertise, policy)
+        inputs.append((m, frame, X, preds, probs, expertise, mention, decision))
+    stages: dict[str, Callable[[tuple], object]] = {
+        "normalise": lambda i: normalise(i[0].text),
+        "vectorise": lambda i: bundle.rows(i[1]),
+        **{f"head:{n}": (lambda i, h=h: h.predict_proba(i[2])) for n, h in bundle.heads.items()},
+        "all heads+explain": lambda i: bundle.predict_heads(i[2], explain=EXPLAIN_FEATURES),
+        "expertise": lambda i: bundle.expertise_scores(i[2], ids, i[4]),
+        "policy": lambda i: decide(i[6], i[3], ctx, roster, i[5], policy),
+        "response": lambda i: msgspec.json.encode(to_response(i[6], i[3], i[7], bundle, policy)),
+    }
+    out = {
+        name: float(np.median([_once(partial(fn, i)) for i in inputs])) * 1e6
+        for name, fn in stages.items()
+    }
+    out["vectorise"] -= out["normalise"]  # reported apart: vectorising includes normalising
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def _fields(obj: object) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in obj.__slots__}  # type: ignore[attr-defined]
+
+
+def _frame(m: Any) -> dict[str, list[Any]]:
+    author = m.author
+    return {
+        "text": [m.text],
+        "author_followers": [author.followers if author else None],
+        "author_verified": [author.verified if author else None],
+        "channel": [m.channel],
+    }
+
+
+@contextmanager
+def service(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`switchboard quickstart` on 127.0.0.1:port; always stopped on exit."""
+    cmd = [str(Path(sys.executable).with_name("switchboard")), "quickstart"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], limit_s: float = 120) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the service exited with {proc.returncode}; see its log")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as r:
+                if r.status == 200:
+                    return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the service was not ready within {limit_s:.0f} s")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _load(port: int, **kw: Any) -> dict[str, Any]:
+    spec = loadgen.Load(port=port, headers={"Authorization": f"Bearer {KEY}"}, **kw)
+    r = loadgen.run(spec)
+    return {**asdict(r), "little_bound_ms": round(1000 * spec.concurrency / r.rps, 3)}
+
+
+def http(env: dict[str, str], log: Path, bodies: list[dict[str, Any]], quick: bool) -> dict:
+    port = _free_port()
+    n, secs = (600, 4.0) if quick else (6000, 10.0)
+    single = [json.dumps(b) for b in bodies]
+    batches = [
+        json.dumps({"mentions": bodies[i : i + BATCH_SIZE]})
+        for i in range(0, len(bodies) - BATCH_SIZE + 1, BATCH_SIZE)
+    ]
+    with service(env, port, log) as proc:
+        cold_s = _wait_ready(port, proc)
+        rows = []
+        for c in CONCURRENCY:
+            common = {"concurrency": c, "max_requests": n, "max_seconds": secs}
+            ceiling = _load(port, method="GET", path="/health", bodies=[], **common)
+            score = _load(port, method="POST", path="/v1/score", bodies=single, **common)
+            rows.append({"concurrency": c, "ceiling": ceiling, "score": score})
+        batch = _load(
+            port,
+            method="POST",
+            path="/v1/score/batch",
+            bodies=batches,
+            concurrency=2,
+            max_requests=max(n // 50, 20),
+            max_seconds=secs,
+        )
+        rss = _rss_mb(proc.pid)
+    return {
+        "cold_start_to_ready_s": round(cold_s, 2),
+        "rss_mb_after_load": round(rss),
+        "single": rows,
+        "batch": {**batch, "mentions_per_s": round(batch["rps"] * BATCH_SIZE)},
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    bodies = _mentions(1000)
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
+        data_dir = Path(tmp)
+        env = {
+            **os.environ,
+            "SWITCHBOARD_DATA_DIR": str(data_dir),
+            "SWITCHBOARD_API_KEYS": f"{KEY}:score,admin",
+        }
+        t0 = time.perf_counter()
+        subprocess.run(
+            [str(Path(sys.executable).with_name("switchboard")), "quickstart", "--no-serve"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        train_s = time.perf_counter() - t0
+        floor = in_process(data_dir, bodies)
+        served = http(env, data_dir / "service.log", bodies, quick)
+    payload = {"first_run_train_s": round(train_s, 1), "in_process": floor, "http": served}
+    write_result("serving", payload)
+    _print(payload)
+    return payload
+
+
+def _print(p: dict[str, Any]) -> None:
+    f, h = p["in_process"], p["http"]
+    print("\nServing speed: in-process floor (no HTTP, no database), one mention at a time")
+    stage_rows = [[k, v] for k, v in f["stages_us_p50"].items()]
+    print(table(["stage (p50, one mention)", "us"], stage_rows))
+    print(
+        f"score one mention: p50 {f['single']['p50_ms']:.3f} ms, p99 {f['single']['p99_ms']:.3f} ms"
+        f" (target p50 < 0.5 ms); batch of {f['batch_size']}: "
+        f"{f['batch_mentions_per_s']:,} mentions/s (target >= 20,000)"
+    )
+    print("\nServing speed over HTTP (loopback; ceiling = constant-JSON GET /health, same server)")
+    rows = []
+    for r in h["single"]:
+        s, c = r["score"], r["ceiling"]
+        rows.append(
+            [
+                r["concurrency"],
+                s["rps"],
+                s["p50_ms"],
+                s["p99_ms"],
+                s["little_bound_ms"],
+                s["errors"],
+                c["rps"],
+                c["p99_ms"],
+                round(s["rps"] / c["rps"], 3),
+            ]
+        )
+    headers = ["conc", "score req/s", "p50 ms", "p99 ms", "c/X ms", "errors"]
+    headers += ["ceiling req/s", "ceiling p99", "score/ceiling"]
+    print(table(headers, rows))
+    b = h["batch"]
+    print(
+        f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients): {b['mentions_per_s']:,} "
+        f"mentions/s, p50 {b['p50_ms']:.1f} ms; cold start to ready {h['cold_start_to_ready_s']} s;"
+        f" RSS after load {h['rss_mb_after_load']} MB (target < 600)"
+    )
+
+
+if __name__ == "__main__":
+    run(quick="--quick" in sys.argv)

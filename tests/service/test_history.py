@@ -1,0 +1,66 @@
+"""Author history and brand volume, as read from the prediction log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from models.routing_types import AuthorHistory
+from service import store
+from service.db import make_engine, migrate
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    e = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(e)
+    return e
+
+
+def _log(engine: Engine, at: datetime, **kw: object) -> None:
+    row = {
+        "mention_id": "m",
+        "author_id": None,
+        "brand": None,
+        "created_at": at,
+        "model_version": "v1",
+        "policy_version": "p",
+        "intent": "question",
+        "sentiment": "neutral",
+        "reply_action": "public",
+        "tier": 2,
+        "abstain": False,
+        "text": "t",
+        "output": {},
+        "latency_ms": 0.1,
+    }
+    store.log_predictions(engine, [{**row, **kw}])
+
+
+def test_author_history_counts_the_last_week_only(engine: Engine) -> None:
+    _log(engine, NOW - timedelta(days=1), author_id="a", sentiment="negative", intent="troll")
+    _log(engine, NOW - timedelta(hours=1), author_id="a", reply_action="none")
+    _log(engine, NOW - timedelta(days=8), author_id="a", sentiment="negative")
+    _log(engine, NOW, author_id="b")
+    history = store.author_history(engine, ["a", "nobody"], NOW)
+    assert history == {"a": AuthorHistory(2, 1, 1, 1)}
+
+
+def test_local_update_counts_like_the_log(engine: Engine) -> None:
+    row = {"sentiment": "negative", "intent": "spam", "reply_action": "none"}
+    assert store.history_after(AuthorHistory(1, 1, 0, 1), row) == AuthorHistory(2, 2, 1, 1)
+
+
+def test_brand_volume_ratio_compares_15_minutes_with_the_day(engine: Engine) -> None:
+    for i in range(95):  # one mention per 15 minutes over the rest of the day
+        _log(engine, NOW - timedelta(minutes=15 * i + 20), brand="acme")
+    for _ in range(5):  # five in the last 15 minutes
+        _log(engine, NOW - timedelta(minutes=5), brand="acme")
+    ratio = store.volume_ratio(engine, ["acme", "quiet"], NOW)
+    assert ratio["acme"] == pytest.approx(5 / (100 / 96))  # 100 a day = 100/96 per 15 min
+    assert "quiet" not in ratio  # too little history to call anything a spike
