@@ -94,6 +94,14 @@ class Bundle:
         X = self.vectorise(frame)
         return Rows(X.data, X.indices, X.indptr, X.shape[1])
 
+    def warm(self) -> None:
+        """Build what the first request would otherwise build: feature names, stacked weights,
+        the fast featuriser's tables."""
+        self.feature_names()
+        if self.heads:
+            self.stacked()
+        self.features.rows({"text": ["warm up"]})
+
     def stacked(self) -> StackedHeads:
         if self._stacked is None:
             self._stacked = StackedHeads(self.heads)

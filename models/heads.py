@@ -147,18 +147,22 @@ class StackedHeads:
             lo += len(head.classes)
         self.cols = np.ascontiguousarray(np.vstack(blocks).T)
         self.spans = spans
+        # Per stacked column: its head's intercept and temperature; where each head starts.
+        self.intercept = np.concatenate([s.head.intercept for s in spans]).astype(np.float64)
+        self.temperature = np.concatenate([np.full(s.hi - s.lo, s.head.temperature) for s in spans])
+        self.starts = np.array([s.lo for s in spans])
+        self.widths = np.array([s.hi - s.lo for s in spans])
 
     def probabilities(self, X: Rows) -> dict[str, np.ndarray]:
         """Calibrated class probabilities of every head (rows x classes each)."""
         return self._softmax(product(X, self.cols))
 
     def _softmax(self, z: np.ndarray) -> dict[str, np.ndarray]:
-        out = {}
-        for s in self.spans:
-            zh = (z[:, s.lo : s.hi] + s.head.intercept) / s.head.temperature
-            zh = np.exp(zh - zh.max(axis=1, keepdims=True))
-            out[s.name] = zh / zh.sum(axis=1, keepdims=True)
-        return out
+        """Each head's softmax over its own columns, for all heads in a few array operations."""
+        z = (z + self.intercept) / self.temperature
+        z = np.exp(z - np.repeat(np.maximum.reduceat(z, self.starts, axis=1), self.widths, axis=1))
+        z /= np.repeat(np.add.reduceat(z, self.starts, axis=1), self.widths, axis=1)
+        return {s.name: z[:, s.lo : s.hi] for s in self.spans}
 
     def explain_one(
         self, X: Rows, top: int
@@ -176,15 +180,11 @@ class StackedHeads:
             return proba, {s.name: [[]] for s in self.spans}
         pos = np.argpartition(-contrib, k - 1, axis=0)[:k]
         best = np.take_along_axis(contrib, pos, axis=0)
-        for h, s in enumerate(self.spans):
-            order = np.argsort(-best[:, h])
-            out[s.name] = [
-                [
-                    (int(X.indices[j]), round(float(v), 4))
-                    for j, v in zip(pos[order, h], best[order, h], strict=True)
-                    if v > 0
-                ]
-            ]
+        order = np.argsort(-best, axis=0)
+        features = X.indices[np.take_along_axis(pos, order, axis=0)].T.tolist()
+        weights_ = np.round(np.take_along_axis(best, order, axis=0).astype(np.float64), 4).T
+        for s, fs, ws in zip(self.spans, features, weights_.tolist(), strict=True):
+            out[s.name] = [[(f, w) for f, w in zip(fs, ws, strict=True) if w > 0]]
         return proba, out
 
     def contributions(

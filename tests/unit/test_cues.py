@@ -46,3 +46,15 @@ def test_cue_is_found(text: str, cue: str) -> None:
 def test_lookalike_words_are_not_cues(text: str, cue: str) -> None:
     """Check whole-word entries and number lengths avoid false alarms."""
     assert cue not in find_cues(text, WORDS)
+
+
+def test_digit_and_at_shortcuts_agree_with_the_full_patterns() -> None:
+    """Check the cues skipped on texts without a digit or '@' could never have matched there."""
+    from models.cues import NEED_AT, NEED_DIGIT, PATTERNS
+
+    texts = ["call me", "order ABC please", "email me at home", "card ending in four"]
+    for text in texts:
+        for name in NEED_DIGIT | NEED_AT:
+            assert PATTERNS[name].search(text) is None
+    assert "order_number" in find_cues("order #A1234567 missing", {})
+    assert "email" in find_cues("write to jo@example.com", {})
