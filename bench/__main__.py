@@ -10,14 +10,14 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import featurisation, quality, serving, simulate, train_speed
+from bench import featurisation, quality, routing_sim, serving, train_speed
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     t0 = time.perf_counter()
     quality.run()  # skips each dataset with a message when ../shared is absent
-    simulate.run()
+    routing_sim.run()
     serving.run(quick=quick)
     train_speed.run()
     featurisation.run()  # skips with a message without `make embed` or ../shared

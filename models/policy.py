@@ -29,6 +29,7 @@ from datasets.schema import TIER_NAMES
 from models.bundle import HeadPrediction
 from models.cues import compile_words, find_cues
 from models.routing_types import (
+    AuthorHistory,
     Context,
     Decision,
     Mention,
@@ -90,6 +91,7 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"policy {path}: missing key version")
     _require(config, "confidence", ["min_confidence"])
     _require(config, "no_reply", ["intents", "repeat_rager_abusive", "repeat_rager_negative"])
+    _require(config, "no_reply", ["repeat_rager_share"])
     _require(config, "private", ["intents", "cues"])
     _require(config, "crisis", ["intents", "cues", "volume_spike_ratio", "spike_intents"])
     _require(config, "intent_defaults", ["unknown"])
@@ -154,6 +156,14 @@ def _crisis(
     return hits
 
 
+def _rager(author: AuthorHistory, kind: str, policy: Policy) -> bool:
+    """Enough such mentions, and mostly such mentions: volume alone marks loyal heavy posters."""
+    count = getattr(author, f"recent_{kind}")
+    share = count / max(author.recent_mentions, count, 1)
+    enough = count >= max(1, policy.get("no_reply", f"repeat_rager_{kind}"))
+    return enough and share >= policy.get("no_reply", "repeat_rager_share")
+
+
 def _no_reply(
     cues: frozenset[str],
     intent: str | None,
@@ -162,9 +172,7 @@ def _no_reply(
     policy: Policy,
 ) -> RuleHit | None:
     author = context.author
-    if author.recent_abusive >= policy.get("no_reply", "repeat_rager_abusive") or (
-        author.recent_negative >= policy.get("no_reply", "repeat_rager_negative")
-    ):
+    if _rager(author, "abusive", policy) or _rager(author, "negative", policy):
         return RuleHit(
             "repeat_rager",
             f"{author.recent_abusive} abusive / {author.recent_negative} negative recent mentions",

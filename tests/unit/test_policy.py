@@ -96,6 +96,17 @@ def test_repeat_rager_gets_no_reply(policy: Policy) -> None:
     assert d.reply_action == "none" and "repeat_rager" in d.reply_reasons
 
 
+def test_heavy_poster_with_mixed_history_is_not_a_rager(policy: Policy) -> None:
+    """Check that volume alone does not silence a loyal customer who also posts a lot else."""
+    history = AuthorHistory(recent_mentions=40, recent_negative=12, recent_abusive=3)
+    ctx = Context(now=NOON_UTC, author=history)
+    d = run(policy, "my order never came", heads("complaint", "negative"), context=ctx)
+    assert d.reply_action != "none" and "repeat_rager" not in d.reply_reasons
+    angry = Context(now=NOON_UTC, author=AuthorHistory(recent_mentions=8, recent_negative=7))
+    d = run(policy, "my order never came", heads("complaint", "negative"), context=angry)
+    assert "repeat_rager" in d.reply_reasons
+
+
 def test_venting_without_ask_gets_no_reply(policy: Policy) -> None:
     """Check that confident not-actionable negative venting is left alone."""
     h = heads("complaint", "negative", actionable="False")
@@ -283,7 +294,7 @@ def test_spare_capacity_ranks_higher(policy: Policy) -> None:
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (lambda t: t.replace('version = "2026.11-1"', ""), "version"),
+        (lambda t: t.replace('version = "2026.11-2"', ""), "version"),
         (lambda t: t + "\n[surprise]\nx = 1\n", "surprise"),
         (lambda t: t.replace("min_confidence = 0.55", ""), "confidence.min_confidence"),
         (
