@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench embed clean
+.PHONY: run test lint format bench embed clean chromium
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/switchboard quickstart --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+# Browser tests use Debian's Chromium; install it when missing and allowed (root with apt),
+# otherwise they skip with a message.
+chromium:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "chromium not installed: the browser tests will skip"
+
+test: $(VENV)/.installed chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -39,7 +39,13 @@ class Settings:
     api_keys: str = ""
     max_batch: int = 1000
     max_text_chars: int = 10_000
+    # Unreviewed predictions older than this are deleted (reviewed ones are labelled data and
+    # stay); 0 keeps everything. Enforced at start-up and hourly by the prediction log writer.
     prediction_retention_days: int = 90
+    # QA review sampling (service/sampling.py): the uniform random share, and the confidence
+    # under which a prediction counts as low-margin.
+    review_sample_rate: float = 0.02
+    review_low_confidence: float = 0.65
     log_level: str = "INFO"
 
     @property
@@ -79,11 +85,12 @@ class Settings:
                 continue
             if f.name == "data_dir":
                 values[f.name] = Path(raw)
-            elif f.type in ("int", int):
+            elif f.type in ("int", int, "float", float):
+                kind = int if f.type in ("int", int) else float
                 try:
-                    values[f.name] = int(raw)
+                    values[f.name] = kind(raw)
                 except ValueError as exc:
-                    msg = f"{ENV_PREFIX}{f.name.upper()} must be an integer, got {raw!r}"
+                    msg = f"{ENV_PREFIX}{f.name.upper()} must be a {kind.__name__}, got {raw!r}"
                     raise ValueError(msg) from exc
             else:
                 values[f.name] = raw

@@ -20,13 +20,15 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import JSONBody
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from models.bundle import Bundle, BundleIntegrityError
 from models.policy import Policy, load_policy
 from models.registry import CHAMPION, Registry, RegistryError
 from models.routing_types import AuthorHistory, Context
 from models.settings import Settings, get_settings
-from service import store
+from service import review, store
 from service.auth import parse_keys, require
 from service.controllers import MentionController, ResponderController
 from service.db import make_engine, migrate
@@ -34,6 +36,7 @@ from service.errors import Conflict, InvalidInput, NotReady, SwitchboardError
 from service.hot import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from service.metrics import Metrics
 from service.prediction_log import PredictionLog
+from service.review_routes import TEMPLATES, ReviewController, ReviewPage
 from service.schemas import BatchIn, BatchOut, ErrorOut, MentionIn, ModelOut, ScoreOut
 from service.scoring import check_text, prediction_row, score_batch
 
@@ -88,7 +91,10 @@ def _score_and_log(
     roster = state.roster.get("roster", lambda: store.list_responders(engine))
     results = score_batch(bundle, policy, mentions, roster, now, contexts)
     latency_ms = (time.perf_counter() - started) * 1000 / len(mentions)
-    rows = [prediction_row(m, r, now, latency_ms) for m, r in zip(mentions, results, strict=True)]
+    rows = [
+        prediction_row(m, r, now, latency_ms, state.settings)
+        for m, r in zip(mentions, results, strict=True)
+    ]
     for row in rows:
         if row["author_id"]:
             state.authors.update(row["author_id"], lambda h, row=row: store.history_after(h, row))
@@ -275,7 +281,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.db_url)
         migrate(engine)
         app.state.engine = engine
-        app.state.log = PredictionLog(engine, settings.data_dir / "predictions-unwritten.jsonl")
+
+        def retention() -> int:
+            return review.purge(engine, settings.prediction_retention_days, datetime.now(UTC))
+
+        retention()
+        app.state.log = PredictionLog(
+            engine, settings.data_dir / "predictions-unwritten.jsonl", housekeeping=retention
+        )
         app.state.bundle, app.state.load_error = _load(settings)
         if app.state.bundle is not None:
             app.state.metrics.model_version(app.state.bundle.version)
@@ -291,6 +304,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ModelController,
             ResponderController,
             MentionController,
+            ReviewController,
+            ReviewPage,
             health,
             ready,
             metrics,
@@ -323,4 +338,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: handle_unexpected,
         },
         request_max_body_size=2 * 1024 * 1024,
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
     )

@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import Engine, insert, select
 
@@ -19,6 +20,7 @@ from service.db import api_keys
 from service.errors import Forbidden, Unauthorized
 
 SCOPES = ("score", "roster", "review", "admin")
+KEY_COOKIE = "sb_key"
 
 
 def hash_key(key: str) -> str:
@@ -73,19 +75,36 @@ def scopes_of(
     return frozenset(row.scopes.split(",")) if row else None
 
 
+def presented_key(connection: ASGIConnection) -> str | None:
+    """The bearer key, or the review page's session cookie (HttpOnly, SameSite=Strict)."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return key.strip()
+    return connection.cookies.get(KEY_COOKIE) or None
+
+
+def check(connection: ASGIConnection, scope: str) -> str:
+    """The presented key if it has `scope` (admin has all); 401 / 403 otherwise."""
+    key = presented_key(connection)
+    if key is None:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", "Authorization")
+    authorise(key, scope, connection.app.state)
+    return key
+
+
+def authorise(key: str, scope: str, state: State) -> None:
+    scopes = scopes_of(key, state.env_keys, state.engine)
+    if scopes is None:
+        raise Unauthorized("unknown API key", "Authorization")
+    if scope not in scopes and "admin" not in scopes:
+        raise Forbidden(f"this key lacks the '{scope}' scope", "Authorization")
+
+
 def require(scope: str):
-    """Guard: 401 without a valid key, 403 when the key lacks `scope` (admin has all)."""
+    """Guard: 401 without a valid key, 403 when the key lacks `scope`."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        header = connection.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", "Authorization")
-        state = connection.app.state
-        scopes = scopes_of(key.strip(), state.env_keys, state.engine)
-        if scopes is None:
-            raise Unauthorized("unknown API key", "Authorization")
-        if scope not in scopes and "admin" not in scopes:
-            raise Forbidden(f"this key lacks the '{scope}' scope", "Authorization")
+        check(connection, scope)
 
     return guard

@@ -96,6 +96,7 @@ class MentionController(Controller):
         self, state: State, mention_id: FromPath[str], data: JSONBody[OutcomeIn]
     ) -> OutcomeOut:
         """Who replied, when, resolved, csat: the history retraining learns from."""
+        state.log.flush()  # the prediction this outcome may contradict is in the database
         released = store.record_outcome(state.engine, mention_id, _fields(data), datetime.now(UTC))
         state.roster.clear()  # the next score request reads the change
         return OutcomeOut(mention_id=mention_id, recorded=True, released_claim=released)

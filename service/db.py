@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -75,6 +76,12 @@ predictions = Table(
     Column("text", Text, nullable=False),
     Column("output", JSON, nullable=False),
     Column("latency_ms", Float, nullable=False),
+    # Migration 0003, for QA review and feedback export: the mention as received (channel,
+    # author, language: what a labelled case needs), the lowest head confidence, and why the
+    # review queue holds the row (comma-separated; NULL = not sampled for review).
+    Column("mention", JSON, nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("review_reasons", String(200), nullable=True),
     # Author history and brand volume read recent rows of one author / brand (migration 0002).
     Index("ix_predictions_author_time", "author_id", "created_at"),
     Index("ix_predictions_brand_time", "brand", "created_at"),
@@ -101,6 +108,30 @@ outcomes = Table(
     Column("csat", Float, nullable=True),
     Column("first_response_s", Float, nullable=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per verdict; a later verdict supersedes an earlier one but never overwrites it.
+# Every label column holds the reviewed value (an accepted prediction copies the model's).
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "prediction_id",
+        Integer,
+        ForeignKey("predictions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("reviewer", String(100), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("verdict", String(10), nullable=False),  # accepted | corrected
+    Column("intent", String(100), nullable=True),
+    Column("sentiment", String(20), nullable=True),
+    Column("reply_action", String(10), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("responder_id", String(100), nullable=True),
+    Column("note", Text, nullable=True),
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,18 @@ _STOP = object()
 
 class PredictionLog:
     def __init__(
-        self, engine: Engine, fallback: Path, interval_s: float = 0.05, max_rows: int = 2000
+        self,
+        engine: Engine,
+        fallback: Path,
+        interval_s: float = 0.05,
+        max_rows: int = 2000,
+        housekeeping: Callable[[], object] | None = None,
+        housekeeping_every_s: float = 3600.0,
     ) -> None:
         self._engine = engine
+        self._housekeeping = housekeeping
+        self._housekeeping_every_s = housekeeping_every_s
+        self._last_housekeeping = time.monotonic()
         self._fallback = fallback
         self._queue: queue.Queue[Any] = queue.Queue()
         self._interval_s = interval_s
@@ -78,6 +89,18 @@ class PredictionLog:
                 w.set()
             if stop:
                 return
+            self._maybe_housekeep()
+
+    def _maybe_housekeep(self) -> None:
+        """Retention runs on this thread, between writes, so it never races the inserts."""
+        due = time.monotonic() - self._last_housekeeping >= self._housekeeping_every_s
+        if self._housekeeping is None or not due:
+            return
+        self._last_housekeeping = time.monotonic()
+        try:
+            self._housekeeping()
+        except Exception:  # retention must not stop the log
+            log.exception("prediction log housekeeping failed")
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:

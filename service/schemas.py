@@ -166,3 +166,85 @@ class OutcomeOut(msgspec.Struct, kw_only=True):
     mention_id: str
     recorded: bool
     released_claim: bool
+
+
+# QA review (service/review.py) -----------------------------------------------------------
+
+
+class ReviewIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`accept` keeps the model's labels; `correct` replaces the ones given, keeps the rest."""
+
+    verdict: Literal["accept", "correct"]
+    intent: NonEmpty | None = None
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    reply_action: Literal["public", "private", "none"] | None = None
+    tier: Annotated[int, Meta(ge=1, le=5)] | None = None
+    responder_id: NonEmpty | None = None
+    reviewer: NonEmpty | None = None
+    note: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class ReviewOut(msgspec.Struct, kw_only=True):
+    id: int
+    prediction_id: int
+    reviewer: str
+    reviewed_at: datetime
+    verdict: str
+    intent: str | None
+    sentiment: str | None
+    reply_action: str
+    tier: int
+    responder_id: str | None
+    note: str | None
+
+
+class ReviewItem(msgspec.Struct, kw_only=True):
+    prediction_id: int
+    mention_id: str
+    created_at: datetime
+    text: str
+    reasons: list[str]
+    prediction: ScoreOut
+    reviews: list[ReviewOut]  # oldest first; the last one counts
+
+
+class QueueOut(msgspec.Struct, kw_only=True):
+    items: list[ReviewItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class HeadAccuracy(msgspec.Struct, kw_only=True):
+    head: str
+    reviewed: int
+    accuracy: float | None
+    random_reviewed: int  # the uniform sample: unbiased
+    random_accuracy: float | None
+    ci_low: float | None  # 95 % Wilson interval of random_accuracy
+    ci_high: float | None
+
+
+class DayAgreement(msgspec.Struct, kw_only=True):
+    day: str
+    reviewed: int
+    agreement: float  # share of reviewed items accepted as predicted
+
+
+class Kpis(msgspec.Struct, kw_only=True):
+    predictions: int
+    mean_first_response_s: float | None
+    median_first_response_s: float | None
+    resolved_share: float | None
+    replies_avoided: int
+    crisis_escalations: int
+    crisis_confirmed: int
+
+
+class SummaryOut(msgspec.Struct, kw_only=True):
+    reviewed: int
+    open: int
+    heads: list[HeadAccuracy]
+    intent_confusion: dict[str, dict[str, int]]  # predicted -> reviewed -> count
+    agreement: list[DayAgreement]
+    kpis: Kpis

@@ -13,7 +13,9 @@ import numpy as np
 from models.bundle import Bundle, HeadPrediction
 from models.policy import Policy, decide
 from models.routing_types import Context, Decision, Mention, Responder
+from models.settings import Settings
 from service.errors import InvalidInput
+from service.sampling import join, lowest_confidence, reasons_at_scoring
 from service.schemas import (
     Explanation,
     Feature,
@@ -123,8 +125,11 @@ def score_batch(
     return out
 
 
-def prediction_row(m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float) -> dict:
+def prediction_row(
+    m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float, settings: Settings
+) -> dict:
     """The prediction log's record of one scored mention (QA review and retraining read it)."""
+    reasons = reasons_at_scoring(r, settings.review_sample_rate, settings.review_low_confidence)
     return {
         "mention_id": m.id,
         "author_id": m.author.id if m.author else None,
@@ -140,4 +145,7 @@ def prediction_row(m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float) 
         "text": m.text,
         "output": r,  # the response Struct; the JSON column encodes it (service/db.py)
         "latency_ms": latency_ms,
+        "mention": m,
+        "confidence": lowest_confidence(r),
+        "review_reasons": join(None, reasons),
     }

@@ -11,10 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Integer, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from models.routing_types import AuthorHistory, Responder
+from service import sampling
 from service.db import claims, outcomes, predictions, responders
 from service.errors import Conflict, InvalidInput, NotFound
 from service.roster import TUPLE_FIELDS
@@ -24,6 +36,7 @@ HISTORY_WINDOW = timedelta(days=7)
 SPIKE_WINDOW = timedelta(minutes=15)
 SPIKE_BASELINE = timedelta(hours=24)
 SPIKE_MIN_BASELINE = 20  # fewer mentions a day than this cannot define a "usual" rate
+_p = predictions.c
 
 
 def _responder(row: Any) -> Responder:
@@ -151,6 +164,7 @@ def record_outcome(engine: Engine, mention_id: str, fields: dict[str, Any], now:
     """Store the outcome; a resolved mention gives its claim's capacity back. Returns released."""
     with engine.begin() as conn:
         conn.execute(insert(outcomes).values(mention_id=mention_id, recorded_at=now, **fields))
+        _flag_disagreement(conn, mention_id, fields)
         if not fields.get("resolved"):
             return False
         row = conn.execute(
@@ -169,6 +183,22 @@ def record_outcome(engine: Engine, mention_id: str, fields: dict[str, Any], now:
     return True
 
 
+def _flag_disagreement(conn: Connection, mention_id: str, outcome: dict[str, Any]) -> None:
+    """An outcome that contradicts the latest prediction puts it in the review queue."""
+    row = conn.execute(
+        select(_p.id, _p.reply_action, _p.output, _p.review_reasons)
+        .where(_p.mention_id == mention_id)
+        .order_by(_p.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return
+    found = sampling.reasons_from_outcome(row, outcome)
+    if found:
+        reasons = sampling.join(row.review_reasons, found)
+        conn.execute(update(predictions).where(_p.id == row.id).values(review_reasons=reasons))
+
+
 def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """One INSERT for the whole batch."""
     if rows:
@@ -176,7 +206,6 @@ def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> None:
             conn.execute(insert(predictions), rows)
 
 
-_p = predictions.c
 # Built once: SQLAlchemy then reuses the compiled SQL; building the statement per call cost
 # ~0.3 ms, sixty times the query itself.
 _AUTHOR_HISTORY = (

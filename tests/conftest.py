@@ -83,3 +83,10 @@ def shared_dataset(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"real dataset {path} not present (../shared/datasets is optional)")
     return path
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    if outcome.get_result().failed:
+        item.failed = True  # type: ignore[attr-defined]

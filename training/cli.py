@@ -14,6 +14,7 @@ import shutil
 import sys
 import tomllib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -205,6 +206,35 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if len(report.rejects) else 0
 
 
+def _since(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CliError(f"--since must be a date like 2026-11-01, got {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from service.db import make_engine, migrate
+    from service.feedback import export, sidecar
+
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise CliError(f"no service database at {url.removeprefix('sqlite:///')}")
+    since = _since(args.since)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        report = export(engine, since, args.out)
+    finally:
+        engine.dispose()
+    print(
+        f"exported {report.rows} labelled cases ({report.reviewed} reviewed, "
+        f"{report.outcome_only} from outcomes only) to {args.out}; manifest {sidecar(args.out)}"
+    )
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from datasets.synth import generate, write
 
@@ -290,6 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check data; write rejects; exit 1 if any row is rejected")
     _data_args(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "export-feedback", help="reviewed predictions and outcomes as labelled cases (CSV)"
+    )
+    p.add_argument("--since", required=True, help="verdicts/outcomes recorded from this date on")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_export_feedback)
 
     p = sub.add_parser("synth", help="generate deterministic synthetic cases and a roster")
     p.add_argument("--n", type=int, required=True)

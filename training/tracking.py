@@ -8,6 +8,7 @@ The model is registered under `Settings.registered_model_name` and promoted with
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -26,6 +27,7 @@ from models.bundle import Bundle
 from models.pyfunc import INPUT_COLUMNS, predictions_frame
 from models.registry import CHAMPION
 from models.settings import Settings
+from service.feedback import SIDECAR_SUFFIX as FEEDBACK_SIDECAR
 from training.evaluate import head_outcomes
 from training.plots import write_plots
 from training.train import TrainResult
@@ -51,6 +53,20 @@ def _experiment_id(settings: Settings) -> str:
     return mlflow.create_experiment(
         EXPERIMENT, artifact_location=settings.artifact_root.resolve().as_uri()
     )
+
+
+def _log_feedback(data_files: Sequence[str]) -> None:
+    """Files made by `export-feedback` go in whole, with their manifest, so the run records
+    exactly which reviewed predictions it learnt from."""
+    feedback = [Path(f) for f in data_files if Path(f + FEEDBACK_SIDECAR).is_file()]
+    for path in feedback:
+        mlflow.log_artifact(str(path), "feedback")
+        mlflow.log_artifact(str(path) + FEEDBACK_SIDECAR, "feedback")
+    if feedback:
+        rows = sum(
+            json.loads(Path(str(p) + FEEDBACK_SIDECAR).read_text())["rows"] for p in feedback
+        )
+        mlflow.set_tags({"feedback_files": ", ".join(map(str, feedback)), "feedback_rows": rows})
 
 
 def log_run(
@@ -80,6 +96,7 @@ def log_run(
             }
         )
         mlflow.log_dict(bundle.metadata, "metadata.json")
+        _log_feedback(data_files)
         mlflow.log_metrics(_flat_metrics(result.metrics))
         mlflow.log_metrics({f"time.{k}": v for k, v in result.timings.items()})
         if len(test_frame):

@@ -1,0 +1,158 @@
+"""QA review API: the queue holds what is worth a look, verdicts are appended, never half-stored."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+from service.sampling import in_random_sample
+from tests.service.conftest import SCORE_KEY
+
+CRISIS = "my child was injured by your product, calling my lawyer"
+
+
+def _score(client: TestClient, mid: str, text: str) -> dict:
+    r = client.post("/v1/score", json={"id": mid, "text": text, "author": {"id": f"u{mid}"}})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _queue(client: TestClient, **params: object) -> dict:
+    r = client.get("/v1/review/queue", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_crisis_mentions_join_the_review_queue_first(client: TestClient) -> None:
+    _score(client, "calm", "love the new phone! thank you")
+    _score(client, "hot", CRISIS)
+    items = _queue(client)["items"]
+    assert items[0]["mention_id"] == "hot" and "crisis" in items[0]["reasons"]
+    assert _queue(client, tier=5)["total"] == 1
+
+
+def test_random_sample_is_reproducible_and_about_the_rate() -> None:
+    ids = [f"m{i}" for i in range(20_000)]
+    share = sum(in_random_sample(i, 0.02) for i in ids) / len(ids)
+    assert 0.015 < share < 0.025
+    assert [in_random_sample(i, 0.02) for i in ids[:50]] == [
+        in_random_sample(i, 0.02) for i in ids[:50]
+    ]
+
+
+def test_reply_against_none_puts_the_prediction_in_the_queue(client: TestClient) -> None:
+    out = _score(client, "s1", "cheap card at http://spam.example")
+    assert out["reply"]["action"] == "none"
+    before = _queue(client, reason="replied_against_none")["total"]
+    r = client.post(
+        "/v1/mentions/s1/outcome",
+        json={"responder_id": "ana", "reply_mode": "public", "first_response_s": 60},
+    )
+    assert r.status_code == 201, r.text
+    assert _queue(client, reason="replied_against_none")["total"] == before + 1
+
+
+def test_correction_is_stored_with_reviewer_and_never_overwrites(client: TestClient) -> None:
+    _score(client, "hot", CRISIS)
+    pid = _queue(client)["items"][0]["prediction_id"]
+    first = client.post(f"/v1/review/{pid}", json={"verdict": "accept", "reviewer": "qa1"})
+    assert first.status_code == 201, first.text
+    second = client.post(
+        f"/v1/review/{pid}", json={"verdict": "correct", "tier": 4, "reviewer": "qa2"}
+    )
+    assert second.status_code == 201 and second.json()["tier"] == 4
+    item = client.get(f"/v1/review/{pid}").json()
+    assert [(v["reviewer"], v["verdict"], v["tier"]) for v in item["reviews"]] == [
+        ("qa1", "accepted", 5),
+        ("qa2", "corrected", 4),
+    ]
+    assert _queue(client, status="reviewed")["total"] == 1 and _queue(client)["total"] == 0
+
+
+def test_bad_verdicts_name_the_field_and_store_nothing(client: TestClient) -> None:
+    _score(client, "hot", CRISIS)
+    pid = _queue(client)["items"][0]["prediction_id"]
+    cases = [
+        ({"verdict": "correct"}, "$.verdict"),
+        ({"verdict": "accept", "tier": 3}, "tier"),
+        ({"verdict": "correct", "tier": 9}, "$.tier"),
+        ({"verdict": "correct", "intent": "nonsense"}, "$.intent"),
+        ({"verdict": "correct", "responder_id": "ghost"}, "$.responder_id"),
+        ({"verdict": "correct", "sentiment": "angry"}, "$.sentiment"),
+        ({"verdict": "maybe"}, "$.verdict"),
+        ({"verdict": "accept", "extra": 1}, "$.extra"),
+    ]
+    for body, field in cases:
+        r = client.post(f"/v1/review/{pid}", json=body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["field"] == field, (body, r.json())
+    assert client.get(f"/v1/review/{pid}").json()["reviews"] == []
+    assert client.post("/v1/review/999999", json={"verdict": "accept"}).status_code == 404
+
+
+def test_bad_queue_filters_are_400_naming_the_parameter(client: TestClient) -> None:
+    for params, field in [
+        ({"status": "done"}, "status"),
+        ({"reason": "bored"}, "reason"),
+        ({"since": "yesterday"}, "since"),
+        ({"tier": 7}, "tier"),
+    ]:
+        r = client.get("/v1/review/queue", params=params)
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+
+
+def test_review_needs_the_review_scope(client: TestClient) -> None:
+    r = client.get("/v1/review/queue", headers={"Authorization": f"Bearer {SCORE_KEY}"})
+    assert r.status_code == 403
+
+
+def test_summary_counts_reviews_with_an_unbiased_random_estimate(client: TestClient) -> None:
+    _score(client, "hot", CRISIS)
+    pid = _queue(client)["items"][0]["prediction_id"]
+    client.post(f"/v1/review/{pid}", json={"verdict": "correct", "tier": 4})
+    s = client.get("/v1/review/summary").json()
+    tier = next(h for h in s["heads"] if h["head"] == "tier")
+    assert s["reviewed"] == 1 and tier["reviewed"] == 1 and tier["accuracy"] == 0.0
+    assert s["kpis"]["crisis_escalations"] >= 1 and s["kpis"]["crisis_confirmed"] == 0
+    assert s["agreement"][0]["agreement"] == 0.0
+
+
+def test_retention_deletes_old_unreviewed_predictions_but_keeps_reviewed(
+    client: TestClient,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select, update
+
+    from service import review
+    from service.db import predictions
+
+    _score(client, "old1", CRISIS)
+    _score(client, "old2", "love the new phone! thank you")
+    client.app.state.log.flush()
+    engine = client.app.state.engine
+    long_ago = datetime.now(UTC) - timedelta(days=200)
+    with engine.begin() as conn:
+        conn.execute(update(predictions).values(created_at=long_ago))
+    pid = _queue(client, status="all")["items"][0]["prediction_id"]
+    client.post(f"/v1/review/{pid}", json={"verdict": "accept"})
+    assert review.purge(engine, 90, datetime.now(UTC)) == 1
+    assert review.purge(engine, 0, datetime.now(UTC)) == 0  # 0 keeps everything
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(predictions)).scalar() == 1
+
+
+def test_login_form_explains_what_is_wrong_and_sets_no_cookie(client: TestClient) -> None:
+    from tests.service.conftest import ADMIN_KEY
+
+    client.headers.pop("Authorization")
+    for form, message in [
+        ({"name": "", "key": ADMIN_KEY}, "Enter your name"),
+        ({"name": "Q", "key": ""}, "Enter a key"),
+        ({"name": "Q", "key": SCORE_KEY}, "lacks the &#39;review&#39; scope"),
+    ]:
+        r = client.post("/review/login", data=form, follow_redirects=False)
+        assert r.status_code == 401 and message in r.text, r.text
+        assert "sb_key" not in r.cookies
+    r = client.post("/review/login", data={"name": "Q", "key": ADMIN_KEY}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/review"
+    assert client.get("/review").status_code == 200  # the cookie signs the page in
