@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from bench.common import SHARED, table, write_result
-from datasets.loaders import load_raw
-from datasets.validate import validate_cases
-from models.embedding import EmbeddingUnavailable, load_encoder
-from training.train import EMBED, TrainConfig, fit_bundle
+from switchboard.data.loaders import load_raw
+from switchboard.data.validate import validate_cases
+from switchboard.ml.embedding import EmbeddingUnavailable, load_encoder
+from switchboard.training.fit import EMBED, TrainConfig, fit_bundle
 
 
 def _per_mention_ms(bundle: Any, frame: Any, n: int = 200) -> float:

@@ -5,7 +5,7 @@ numbers drawn per mention up front):
 - round_robin: every mention is answered; the next agent in a fixed cycle who is on shift and
   below capacity takes it (Chatwoot's and Zammad's default);
 - least_loaded: every mention is answered; the on-shift agent with the lowest load takes it;
-- switchboard: the trained bundle and `models.policy.decide`, exactly as the service calls
+- switchboard: the trained bundle and `switchboard.routing.policy.decide`, exactly as the service calls
   them, with the team's live presence and load; "none" is left alone, the rest goes to the top
   ranked responder allowed at the decided tier, or waits by priority;
 - switchboard_overflow: the same, but once a mention has waited half its SLA with nobody at its
@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from bench.common import table, write_result
-from datasets.synth import SyntheticData, _spike_day, generate
-from models.policy import Policy, _in_shift, decide, load_policy, rank_responders
-from models.routing_types import AuthorHistory, Context, Mention, Responder
-from models.settings import get_settings
-from training.train import fit_bundle
+from switchboard.data.synth import SyntheticData, _spike_day, generate
+from switchboard.routing.policy import Policy, _in_shift, decide, load_policy, rank_responders
+from switchboard.routing.types import AuthorHistory, Context, Mention, Responder
+from switchboard.settings import get_settings
+from switchboard.training.fit import fit_bundle
 
 WORLD = {
     "p_success_base": 0.28,

@@ -81,12 +81,12 @@ def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
     """The floor: the service's own scoring function without HTTP or the database."""
     import msgspec
 
-    from models.policy import load_policy
-    from models.registry import CHAMPION, Registry
-    from models.settings import Settings
-    from service.roster import load_roster
-    from service.schemas import MentionIn
-    from service.scoring import score_batch
+    from switchboard.ml.registry import CHAMPION, Registry
+    from switchboard.routing.policy import load_policy
+    from switchboard.service.roster import load_roster
+    from switchboard.service.schemas import MentionIn
+    from switchboard.service.scoring import score_batch
+    from switchboard.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     bundle = Registry(settings.registry_path).load(CHAMPION)
@@ -123,10 +123,10 @@ def _stages(
     """Median microseconds per stage for one mention: the split of the floor."""
     import msgspec
 
-    from models.policy import decide
-    from models.routing_types import Context
-    from models.text import normalise
-    from service.scoring import EXPLAIN_FEATURES, to_mention, to_response
+    from switchboard.ml.text import normalise
+    from switchboard.routing.policy import decide
+    from switchboard.routing.types import Context
+    from switchboard.service.scoring import EXPLAIN_FEATURES, to_mention, to_response
 
     ids = [r.id for r in roster]
     ctx = Context(now=now)

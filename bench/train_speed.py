@@ -12,8 +12,8 @@ import time
 from typing import Any
 
 from bench.common import table, write_result
-from datasets.synth import generate
-from training.train import fit_bundle
+from switchboard.data.synth import generate
+from switchboard.training.fit import fit_bundle
 
 SIZES = (10_000, 100_000)
 

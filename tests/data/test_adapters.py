@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from datasets.adapters import signoff
-from datasets.loaders import load_cases
+from switchboard.data.adapters import signoff
+from switchboard.data.loaders import load_cases
 from tests.conftest import shared_dataset
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datasets.errors import DataError
-from datasets.loaders import load_cases, load_raw, parse_mapping
-from datasets.schema import COLUMN_NAMES
-from datasets.validate import validate_cases
+from switchboard.data.errors import DataError
+from switchboard.data.loaders import load_cases, load_raw, parse_mapping
+from switchboard.data.schema import COLUMN_NAMES
+from switchboard.data.validate import validate_cases
 from tests.conftest import make_cases
 
 

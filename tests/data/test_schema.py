@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datasets.schema import COLUMNS, LABEL_COLUMNS, SENTIMENTS
+from switchboard.data.schema import COLUMNS, LABEL_COLUMNS, SENTIMENTS
 
 README = Path(__file__).resolve().parents[2] / "datasets" / "README.md"
 

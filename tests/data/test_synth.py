@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasets.schema import CARE_INTENTS, COLUMN_NAMES, REPLY_MODES, SENTIMENTS, TIERS
-from datasets.synth import DEFAULT_START, SyntheticData, generate, main, write
-from models.routing_types import Responder
+from switchboard.data.schema import CARE_INTENTS, COLUMN_NAMES, REPLY_MODES, SENTIMENTS, TIERS
+from switchboard.data.synth import DEFAULT_START, SyntheticData, generate, main, write
+from switchboard.routing.types import Responder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "datasets" / "sample"
@@ -295,10 +295,20 @@ def test_main_reports_bad_input_with_exit_code_2(
 
 
 def test_module_runs_with_python_dash_m(tmp_path: Path) -> None:
-    """Check that `python -m datasets.synth` works from the repo root."""
+    """Check that `python -m switchboard.data.synth` works from the repo root."""
     out = tmp_path / "x.csv"
     done = subprocess.run(
-        [sys.executable, "-m", "datasets.synth", "--n", "50", "--seed", "1", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "switchboard.data.synth",
+            "--n",
+            "50",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.registry import CHAMPION, Registry
-from models.settings import Settings
+from switchboard.cli import main
+from switchboard.ml.registry import CHAMPION, Registry
+from switchboard.settings import Settings
 from tests.conftest import make_cases
-from training.cli import main
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 from litestar.testing import TestClient
 
-from datasets.loaders import load_cases
-from models.registry import CHAMPION, Registry
-from models.settings import Settings
-from service import store
-from service.app import create_app
+from switchboard.cli import main
+from switchboard.data.loaders import load_cases
+from switchboard.ml.registry import CHAMPION, Registry
+from switchboard.service import store
+from switchboard.service.app import create_app
+from switchboard.settings import Settings
+from switchboard.training.split import assign_split
 from tests.conftest import make_cases
 from tests.service.conftest import ROSTER
-from training.cli import main
-from training.split import assign_split
 
 KEY = "qa-admin"
 

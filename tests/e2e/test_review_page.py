@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models.settings import Settings
+from switchboard.cli import main
+from switchboard.settings import Settings
 from tests.conftest import REPO_ROOT, make_cases
-from training.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 KEY = "review-admin"
@@ -49,7 +49,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         "SWITCHBOARD_API_KEYS": f"{KEY}:admin",
         "SWITCHBOARD_REVIEW_SAMPLE_RATE": "1.0",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app"]
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "switchboard.service.app:create_app"]
     proc = subprocess.Popen(
         [*cmd, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=REPO_ROOT,

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.bundle import BundleIntegrityError, load_bundle, save_bundle
-from models.registry import CHAMPION, Registry, RegistryError
-from training.train import TrainResult, fit_bundle
+from switchboard.ml.bundle import BundleIntegrityError, load_bundle, save_bundle
+from switchboard.ml.registry import CHAMPION, Registry, RegistryError
+from switchboard.training.fit import TrainResult, fit_bundle
 
 
 @pytest.fixture(scope="module")

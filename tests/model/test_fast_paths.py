@@ -13,10 +13,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models.features import META_INPUTS, CaseFeatures, Rows, char_wb_ngrams, meta_row
-from models.heads import LinearHead
-from models.text import normalise
-from training.train import TrainResult, fit_bundle
+from switchboard.ml.features import META_INPUTS, CaseFeatures, Rows, char_wb_ngrams, meta_row
+from switchboard.ml.heads import LinearHead
+from switchboard.ml.text import normalise
+from switchboard.training.fit import TrainResult, fit_bundle
 
 ODD_TEXTS = [
     "a",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bench.routing_sim import STRATEGIES, Simulation, Stream, build_stream, summarise
-from models.policy import load_policy
-from models.routing_types import Responder
-from models.settings import get_settings
+from switchboard.routing.policy import load_policy
+from switchboard.routing.types import Responder
+from switchboard.settings import get_settings
 
 pytestmark = pytest.mark.slow
 

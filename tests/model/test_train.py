@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasets.splits import bucket
-from models.expertise import shrink
+from switchboard.data.splits import bucket
+from switchboard.ml.expertise import shrink
+from switchboard.training.evaluate import evaluate_bundle
+from switchboard.training.fit import cross_validate, data_fingerprint, fit_bundle
+from switchboard.training.split import assign_split, split_rule
 from tests.conftest import make_cases
-from training.evaluate import evaluate_bundle
-from training.split import assign_split, split_rule
-from training.train import cross_validate, data_fingerprint, fit_bundle
 
 
 def test_each_head_trains_on_rows_that_have_its_label() -> None:

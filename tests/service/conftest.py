@@ -10,14 +10,14 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from models.registry import CHAMPION, Registry
-from models.routing_types import Responder
-from models.settings import Settings
-from service import store
-from service.app import create_app
-from service.db import make_engine, metadata
+from switchboard.ml.registry import CHAMPION, Registry
+from switchboard.routing.types import Responder
+from switchboard.service import store
+from switchboard.service.app import create_app
+from switchboard.service.db import make_engine, metadata
+from switchboard.settings import Settings
+from switchboard.training.fit import fit_bundle
 from tests.conftest import make_cases
-from training.train import fit_bundle
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from models.routing_types import AuthorHistory
-from service import store
-from service.db import make_engine, migrate
+from switchboard.routing.types import AuthorHistory
+from switchboard.service import store
+from switchboard.service.db import make_engine, migrate
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

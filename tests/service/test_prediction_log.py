@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from service.db import make_engine, migrate, predictions
-from service.prediction_log import PredictionLog
+from switchboard.service.db import make_engine, migrate, predictions
+from switchboard.service.prediction_log import PredictionLog
 
 
 def _row(i: int) -> dict:

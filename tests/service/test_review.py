@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.testing import TestClient
 
-from service.sampling import in_random_sample
+from switchboard.service.sampling import in_random_sample
 from tests.service.conftest import SCORE_KEY
 
 CRISIS = "my child was injured by your product, calling my lawyer"
@@ -123,8 +123,8 @@ def test_retention_deletes_old_unreviewed_predictions_but_keeps_reviewed(
 
     from sqlalchemy import func, select, update
 
-    from service import review
-    from service.db import predictions
+    from switchboard.service import review
+    from switchboard.service.db import predictions
 
     _score(client, "old1", CRISIS)
     _score(client, "old2", "love the new phone! thank you")

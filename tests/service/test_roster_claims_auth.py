@@ -9,10 +9,10 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, inspect, select
 
-from models.registry import Registry
-from models.settings import Settings
-from service.auth import hash_key
-from service.db import api_keys, make_engine, migrate, predictions
+from switchboard.ml.registry import Registry
+from switchboard.service.auth import hash_key
+from switchboard.service.db import api_keys, make_engine, migrate, predictions
+from switchboard.settings import Settings
 from tests.service.conftest import ADMIN_KEY, ROSTER_KEY, SCORE_KEY, fresh_database
 
 PROFILE = {
@@ -56,7 +56,7 @@ def test_auth_matrix(
 
 def test_keys_are_stored_hashed(service_settings: Settings) -> None:
     """Check the keys CLI stores only a SHA-256 of the key."""
-    from service.auth import create_key
+    from switchboard.service.auth import create_key
 
     engine = make_engine(service_settings.db_url)
     migrate(engine)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from models.registry import Registry
-from models.settings import Settings
-from service.app import create_app
+from switchboard.ml.registry import Registry
+from switchboard.service.app import create_app
+from switchboard.settings import Settings
 
 
 def test_score_answers_every_documented_field(client: TestClient) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from models.cues import find_cues
-from models.policy import load_policy
+from switchboard.routing.cues import find_cues
+from switchboard.routing.policy import load_policy
+from switchboard.settings import Settings
 
-WORDS = load_policy(Path(__file__).resolve().parents[2] / "models" / "policy.toml").words
+WORDS = load_policy(Settings().policy_file).words
 
 
 @pytest.mark.parametrize(
@@ -50,7 +49,7 @@ def test_lookalike_words_are_not_cues(text: str, cue: str) -> None:
 
 def test_digit_and_at_shortcuts_agree_with_the_full_patterns() -> None:
     """Check the cues skipped on texts without a digit or '@' could never have matched there."""
-    from models.cues import NEED_AT, NEED_DIGIT, PATTERNS
+    from switchboard.routing.cues import NEED_AT, NEED_DIGIT, PATTERNS
 
     texts = ["call me", "order ABC please", "email me at home", "card ending in four"]
     for text in texts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.hot import TTLCache
+from switchboard.service.caches import TTLCache
 
 
 class Clock:

@@ -1,34 +1,80 @@
-"""Top-level package names (`datasets` is also Hugging Face's) must resolve to this repo."""
+"""The package resolves to this repo, and its sub-packages import one way only."""
 
 from __future__ import annotations
 
-import importlib
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+import switchboard
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "switchboard"
+
+# What each sub-package may import from the others: service -> routing -> ml -> data, and
+# training -> routing, ml, data. `settings` and `vocabulary` sit at the root, open to all;
+# `cli` is the top and may import anything.
+ALLOWED: dict[str, set[str]] = {
+    "data": set(),
+    "ml": {"data"},
+    "routing": {"ml", "data"},
+    "training": {"routing", "ml", "data"},
+    "service": {"routing", "ml", "data"},
+    "cli": {"service", "training", "routing", "ml", "data"},
+}
+ROOT_MODULES = {"settings", "vocabulary"}
 
 
-@pytest.mark.parametrize("package", ["datasets", "models", "service", "training"])
-def test_package_imports_from_this_repo(package: str) -> None:
-    """Check that each top-level package is this project's, not a same-named PyPI one."""
-    module = importlib.import_module(package)
-    assert Path(module.__file__).resolve().parent == REPO_ROOT / package
+def _imports(path: Path) -> set[str]:
+    """Sub-packages of switchboard that a module imports (at top level or inside functions)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "switchboard" and len(parts) > 1:
+                found.add(parts[1])
+    return found
 
 
-def test_service_never_imports_training() -> None:
+def test_package_imports_from_this_repo() -> None:
+    """Check that `switchboard` is this checkout's package, not a same-named PyPI one."""
+    assert Path(switchboard.__file__).resolve().parent == SRC
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_flow_one_way(package: str) -> None:
+    """Check that a sub-package imports only the sub-packages below it."""
+    wrong = {}
+    for path in sorted((SRC / package).rglob("*.py")):
+        bad = _imports(path) - ALLOWED[package] - ROOT_MODULES - {package}
+        if bad:
+            wrong[str(path.relative_to(SRC))] = sorted(bad)
+    assert not wrong, f"imports against the one-way rule: {wrong}"
+
+
+def _loaded_after(statement: str, prefixes: tuple[str, ...]) -> list[str]:
+    code = f"import sys; {statement}; print([m for m in sys.modules if m.startswith({prefixes!r})])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.strip())
+
+
+def test_service_never_loads_training() -> None:
     """Check that importing the service app leaves the offline pipeline unloaded."""
-    if not (REPO_ROOT / "service" / "app.py").exists():
-        pytest.skip("service/app.py is not built yet")
-    code = (
-        "import sys, service.app; "
-        "bad = [m for m in sys.modules if m == 'training' or m.startswith('training.')]; "
-        "print(bad); sys.exit(1 if bad else 0)"
+    assert _loaded_after("import switchboard.service.app", ("switchboard.training",)) == []
+
+
+def test_training_never_loads_the_web_stack() -> None:
+    """Check that `switchboard train`'s code path loads neither the service nor Litestar."""
+    loaded = _loaded_after(
+        "import switchboard.training.fit, switchboard.training.evaluate",
+        ("switchboard.service", "litestar"),
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert loaded == []

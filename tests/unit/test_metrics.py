@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.heads import fit_temperature
-from training.metrics import classification_report, expected_calibration_error, hit_at_k
+from switchboard.ml.heads import fit_temperature
+from switchboard.training.metrics import classification_report, expected_calibration_error, hit_at_k
 
 
 def test_perfectly_calibrated_confidences_have_zero_ece() -> None:

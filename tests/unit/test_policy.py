@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from models.bundle import HeadPrediction
-from models.policy import Policy, PolicyError, decide, load_policy
-from models.routing_types import AuthorHistory, Context, Decision, Mention, Responder
+from switchboard.ml.bundle import HeadPrediction
+from switchboard.routing.policy import Policy, PolicyError, decide, load_policy
+from switchboard.routing.types import AuthorHistory, Context, Decision, Mention, Responder
+from switchboard.settings import Settings
 
-POLICY_FILE = Path(__file__).resolve().parents[2] / "models" / "policy.toml"
+POLICY_FILE = Settings().policy_file
 NOON_UTC = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday
 
 

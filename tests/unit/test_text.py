@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.features import META_NAMES, CaseFeatures
-from models.text import clean, normalise, surface_stats
+from switchboard.ml.features import META_NAMES, CaseFeatures
+from switchboard.ml.text import clean, normalise, surface_stats
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Labelled cases: the schema, loaders, validation with rejects, adapters, synthetic data."""

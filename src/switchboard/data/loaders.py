@@ -1,0 +1,117 @@
+"""Loading labelled cases from files: CSV, JSON Lines, Parquet, or a public dataset adapter.
+
+    load_cases([path, ...], fmt="auto", mapping={"text": "body"}, rejects_path=...)
+
+reads each file, renames columns (`--map target=source`), validates (datasets/validate.py),
+concatenates the accepted rows, and writes every rejected row, with the file it came from, to
+one rejects CSV. `LoadReport.summary()` states in = accepted + rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from switchboard.data.adapters import ADAPTERS
+from switchboard.data.errors import DataError
+from switchboard.data.schema import COLUMN_NAMES
+from switchboard.data.validate import validate_cases, write_rejects
+
+FORMATS: tuple[str, ...] = ("auto", *ADAPTERS)
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """`["text=body", ...]` -> {"text": "body"}; the target must be a schema column."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        target, sep, source = item.partition("=")
+        target, source = target.strip(), source.strip()
+        if not sep or not target or not source:
+            raise DataError(f"--map {item!r}: expected TARGET=SOURCE, e.g. text=tweet_body")
+        if target not in COLUMN_NAMES:
+            raise DataError(
+                f"--map {item!r}: {target!r} is not a schema column {list(COLUMN_NAMES)}"
+            )
+        mapping[target] = source
+    return mapping
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table by its suffix; every value kept as read (strings for CSV/JSONL)."""
+    name = path.name.lower()
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        if name.endswith((".csv", ".csv.gz")):
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if name.endswith(".tsv"):
+            return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+        if name.endswith((".jsonl", ".ndjson")):
+            return pd.read_json(path, lines=True, dtype=False)
+        if name.endswith(".parquet"):
+            return pd.read_parquet(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from exc
+    raise DataError(f"{path}: unknown format; use .csv, .tsv, .jsonl, .ndjson or .parquet")
+
+
+def load_raw(
+    path: Path, fmt: str = "auto", mapping: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The raw frame in schema column names, before validation."""
+    if fmt != "auto":
+        if fmt not in ADAPTERS:
+            raise DataError(f"unknown format {fmt!r}; choose from {list(FORMATS)}")
+        return ADAPTERS[fmt](path)
+    frame = read_table(path)
+    mapping = dict(mapping or {})
+    missing = [src for src in mapping.values() if src not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: --map source column(s) {missing} not found; columns: {list(frame.columns)}"
+        )
+    # Drop a column that a mapping replaces, so `--map text=body` wins over an old `text`.
+    replaced = [t for t in mapping if t in frame.columns and t not in mapping.values()]
+    frame = frame.drop(columns=replaced)
+    return frame.rename(columns={src: tgt for tgt, src in mapping.items()})
+
+
+@dataclass(slots=True)
+class LoadReport:
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    n_in: int
+    per_file: list[tuple[str, int, int, int]] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    def summary(self) -> str:
+        where = (
+            f" (rejects: {self.rejects_path})" if len(self.rejects) and self.rejects_path else ""
+        )
+        return (
+            f"read {self.n_in:,} rows: {len(self.accepted):,} accepted + "
+            f"{len(self.rejects):,} rejected{where}"
+        )
+
+
+def load_cases(
+    paths: Sequence[Path],
+    fmt: str = "auto",
+    mapping: Mapping[str, str] | None = None,
+    rejects_path: Path | None = None,
+) -> LoadReport:
+    accepted, rejects, per_file, n_in = [], [], [], 0
+    for path in paths:
+        result = validate_cases(load_raw(Path(path), fmt, mapping), source=str(path))
+        accepted.append(result.accepted)
+        rejects.append(result.rejects)
+        per_file.append((str(path), result.n_in, len(result.accepted), len(result.rejects)))
+        n_in += result.n_in
+    all_rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame()
+    if rejects_path is not None and len(all_rejects):
+        write_rejects(all_rejects, rejects_path)
+    frame = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame()
+    return LoadReport(frame, all_rejects, n_in, per_file, rejects_path)

@@ -1,0 +1,221 @@
+"""Validation of labelled cases: every input row is either accepted or rejected with a reason.
+
+Nothing is dropped silently. The rejects frame keeps the 1-based data row number of the
+source file, a machine-readable `reason`, a human `detail` naming the column and value, and
+the raw fields, so a person can fix the row and load it again.
+
+Reason codes: empty_text, bad_text, bad_created_at, unknown_label, bad_value, duplicate,
+conflicting_duplicate (see datasets/README.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from switchboard.data.errors import DataError
+from switchboard.data.schema import COLUMNS, LABEL_COLUMNS, REPLY_MODES, SENTIMENTS, SPLITS, TIERS
+
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f"}
+BOOL_COLUMNS = ("author_verified", "actionable", "resolved")
+CLOSED = {"sentiment": SENTIMENTS, "reply_mode": REPLY_MODES, "split": SPLITS}
+STRING_COLUMNS = tuple(c.name for c in COLUMNS if c.kind in ("str", "category"))
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    n_in: int
+
+
+class _Rejects:
+    """Collects the first failing reason per row (row position -> (reason, detail))."""
+
+    def __init__(self) -> None:
+        self.by_row: dict[int, tuple[str, str]] = {}
+
+    def add(self, mask: np.ndarray, reason: str, detail: pd.Series | str) -> None:
+        for pos in np.flatnonzero(mask):
+            if pos not in self.by_row:
+                text = detail if isinstance(detail, str) else str(detail.iloc[pos])
+                self.by_row[int(pos)] = (reason, text)
+
+
+def _clean_value(v: object) -> str | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return str(v).strip() or None
+
+
+def _strings(col: pd.Series) -> pd.Series:
+    """Trimmed strings with None (never NaN) for missing/blank values."""
+    return pd.Series([_clean_value(v) for v in col.tolist()], index=col.index, dtype=object)
+
+
+def _parse_bool(col: pd.Series, name: str, rejects: _Rejects) -> pd.Series:
+    text = [None if v is None else v.lower() for v in _strings(col)]
+    known = TRUE | FALSE
+    bad = np.array([v is not None and v not in known for v in text])
+    detail = pd.Series([f"{name} must be true/false, got {v!r}" for v in text])
+    rejects.add(bad, "bad_value", detail)
+    values = [None if v is None or v not in known else v in TRUE for v in text]
+    return pd.Series(values, index=col.index, dtype="boolean")
+
+
+def _parse_number(
+    col: pd.Series, name: str, rejects: _Rejects, low: float | None, high: float | None
+) -> pd.Series:
+    raw = _strings(col)
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = raw.notna() & num.isna()
+    rejects.add(bad.to_numpy(), "bad_value", name + " is not a number: " + raw.astype(str))
+    if low is not None:
+        rejects.add((num < low).fillna(False).to_numpy(), "bad_value", f"{name} below {low}")
+    if high is not None:
+        rejects.add((num > high).fillna(False).to_numpy(), "bad_value", f"{name} above {high}")
+    return num.astype("float64")
+
+
+def _parse_dates(col: pd.Series, rejects: _Rejects) -> pd.Series:
+    """Any ISO-like timestamp; naive ones are taken as UTC, offsets are converted."""
+    raw = _strings(col)
+    parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
+    bad = raw.notna() & parsed.isna()
+    rejects.add(bad.to_numpy(), "bad_created_at", "created_at unparseable: " + raw.astype(str))
+    return parsed.astype("datetime64[ns, UTC]")
+
+
+def _check_text(text: pd.Series, rejects: _Rejects) -> None:
+    missing = text.isna().to_numpy()
+    rejects.add(missing, "empty_text", "text is empty")
+
+    def broken(v: str | None) -> bool:
+        if v is None:
+            return False
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            return True
+        return "\x00" in v
+
+    rejects.add(
+        text.map(broken).to_numpy(dtype=bool), "bad_text", "text has NUL bytes or lone surrogates"
+    )
+
+
+def _check_closed(out: pd.DataFrame, rejects: _Rejects) -> None:
+    for name, allowed in CLOSED.items():
+        vals = out[name]
+        bad = vals.notna() & ~vals.isin(allowed)
+        detail = f"{name} " + vals.astype(str).map(repr) + f" not in {list(allowed)}"
+        rejects.add(bad.to_numpy(), "unknown_label", detail)
+    tier = out["tier"]
+    bad = tier.notna() & ~tier.isin([float(t) for t in TIERS])
+    rejects.add(
+        bad.to_numpy(), "unknown_label", "tier " + tier.astype(str) + f" not in {list(TIERS)}"
+    )
+
+
+def _check_duplicates(out: pd.DataFrame, rejects: _Rejects, rows: np.ndarray) -> None:
+    """Same id + same labels: keep the first. Same id + different labels: reject them all."""
+    ids = out["case_id"]
+    dup = ids.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return
+    signature = pd.util.hash_pandas_object(out[list(LABEL_COLUMNS)].astype(object), index=False)
+    for _, group in out[dup].groupby("case_id", sort=False):
+        positions = [out.index.get_loc(i) for i in group.index]
+        if signature.iloc[positions].nunique() > 1:
+            mask = np.zeros(len(out), dtype=bool)
+            mask[positions] = True
+            rows_txt = ", ".join(str(rows[p]) for p in positions)
+            rejects.add(
+                mask,
+                "conflicting_duplicate",
+                f"case_id {group['case_id'].iloc[0]!r} has different labels on rows {rows_txt}",
+            )
+        else:
+            mask = np.zeros(len(out), dtype=bool)
+            mask[positions[1:]] = True
+            rejects.add(mask, "duplicate", f"same case and labels as row {rows[positions[0]]}")
+
+
+def _coerce(raw: pd.DataFrame, source: str, rejects: _Rejects) -> pd.DataFrame:
+    n = len(raw)
+    out = pd.DataFrame(index=raw.index)
+    for name in STRING_COLUMNS:
+        out[name] = (
+            _strings(raw[name])
+            if name in raw
+            else pd.Series([None] * n, index=raw.index, dtype=object)
+        )
+    stem = Path(source).stem or "row"
+    rows = np.arange(1, n + 1)
+    out["case_id"] = out["case_id"].where(
+        out["case_id"].notna(), pd.Series([f"{stem}-{r}" for r in rows], index=raw.index)
+    )
+    out["created_at"] = (
+        _parse_dates(raw["created_at"], rejects)
+        if "created_at" in raw
+        else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    )
+    for name in BOOL_COLUMNS:
+        out[name] = (
+            _parse_bool(raw[name], name, rejects)
+            if name in raw
+            else pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        )
+    numeric = {
+        "author_followers": (0, None),
+        "tier": (None, None),
+        "first_response_s": (0, None),
+        "csat": (1, 5),
+    }
+    for name, (low, high) in numeric.items():
+        if name in raw:
+            out[name] = _parse_number(raw[name], name, rejects, low, high)
+        else:
+            out[name] = pd.Series(np.nan, index=raw.index, dtype="float64")
+    frac = out["author_followers"].notna() & (out["author_followers"] % 1 != 0)
+    rejects.add(frac.to_numpy(), "bad_value", "author_followers must be a whole number")
+    return out
+
+
+def validate_cases(raw: pd.DataFrame, source: str = "") -> ValidationResult:
+    """Split `raw` (schema column names) into typed accepted rows and rejects."""
+    if "text" not in raw.columns:
+        raise DataError(
+            f"{source or 'input'}: required column 'text' is missing; columns found: "
+            f"{list(raw.columns)} (rename with --map text=<column>)"
+        )
+    raw = raw.reset_index(drop=True)
+    rejects = _Rejects()
+    out = _coerce(raw, source, rejects)
+    _check_text(out["text"], rejects)
+    _check_closed(out, rejects)
+    rows = np.arange(1, len(raw) + 1)
+    _check_duplicates(out, rejects, rows)
+    bad = np.zeros(len(raw), dtype=bool)
+    bad[list(rejects.by_row)] = True
+    for name in ("author_followers", "tier"):
+        out[name] = out[name].round().astype("Int64")
+    ordered = [c.name for c in COLUMNS]
+    extra = [c for c in raw.columns if c not in ordered]
+    accepted = pd.concat([out[ordered], raw[extra]], axis=1)[~bad].reset_index(drop=True)
+    rej = raw[bad].astype(object).where(raw[bad].notna(), None).astype(str).replace("None", "")
+    positions = np.flatnonzero(bad)
+    rej.insert(0, "source", source)
+    rej.insert(0, "detail", [rejects.by_row[p][1] for p in positions])
+    rej.insert(0, "reason", [rejects.by_row[p][0] for p in positions])
+    rej.insert(0, "row", rows[positions])
+    return ValidationResult(accepted, rej.reset_index(drop=True), len(raw))
+
+
+def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rejects.to_csv(path, index=False)

@@ -1,0 +1,1 @@
+"""Models shared by training and serving: text, features, heads, expertise, the bundle."""

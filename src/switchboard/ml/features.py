@@ -1,0 +1,321 @@
+"""Feature building: raw case fields in, one sparse matrix out, for training and serving alike.
+
+`CaseFeatures` is the only place where text becomes numbers. Training fits it on the training
+rows and saves the fitted object in the bundle; the service hands the same object the raw
+fields of a mention. Heads share one matrix, so a mention is vectorised once however many
+heads read it.
+
+Input is anything indexable by column name that yields sequences: a pandas DataFrame, or a
+plain `dict[str, list]` (what the service builds, because a one-row DataFrame costs more than
+scoring it).
+
+Serving speed: scikit-learn's `TfidfVectorizer.transform` and scipy's `csr_matrix` spend most
+of their time on input checks, not arithmetic, when they see one mention (bench/serving.py
+measured ~1 ms). `CaseFeatures.rows` therefore builds the CSR arrays itself, with the fitted
+vectorisers' own analyzers, vocabularies and idf weights, so it yields exactly the matrix
+`TfidfVectorizer.transform` would (tests/model/test_features.py proves it on every path).
+`transform` is `rows(...).to_csr()`: training's validation and test rows, evaluation and the
+service all go through it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from switchboard.ml.text import SURFACE_NAMES, normalise, surface_stats
+
+CHANNELS: tuple[str, ...] = ("twitter", "facebook", "instagram", "review", "forum", "other")
+Columns = Mapping[str, Sequence[Any]]
+
+
+def column(frame: Columns, name: str, n: int, default: Any = None) -> list[Any]:
+    """A column as a list with None for missing values, or `n` defaults when absent."""
+    if name not in frame:
+        return [default] * n
+    values = frame[name]
+    if hasattr(values, "isna"):  # pandas: turn NA/NaT/NaN into None
+        values = values.astype(object).where(values.notna(), None)
+    return list(values)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def meta_row(followers: Any, verified: Any, channel: Any, text: str) -> list[float]:
+    """Author and surface features of one case; missing values count as zero/unknown."""
+    f = 0.0 if _is_missing(followers) else max(float(followers), 0.0)
+    v = 1.0 if (not _is_missing(verified) and bool(verified)) else 0.0
+    ch = str(channel).lower() if not _is_missing(channel) else "other"
+    onehot = [1.0 if ch == c else 0.0 for c in CHANNELS]
+    if ch not in CHANNELS:
+        onehot[-1] = 1.0
+    return [math.log1p(f) / 16.0, v, *onehot, *surface_stats(text)]
+
+
+# The case columns `meta_row` reads besides the text, in its argument order.
+META_INPUTS: tuple[str, ...] = ("author_followers", "author_verified", "channel")
+
+META_NAMES: tuple[str, ...] = (
+    "log_followers",
+    "verified",
+    *(f"channel={c}" for c in CHANNELS),
+    *SURFACE_NAMES,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A batch of feature rows as raw CSR arrays (float32 data, int32 indices, int64 indptr).
+
+    Heads read these directly (`models/heads.py`); `to_csr` makes a scipy matrix when a
+    library needs one.
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    width: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.indptr) - 1, self.width
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Feature indices and values of row `i`."""
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        return self.indices[lo:hi], self.data[lo:hi]
+
+    def to_csr(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+
+def char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """scikit-learn's `char_wb` analyzer (no lower-casing, no accent stripping), 2-3x faster.
+
+    Each whitespace-separated word, padded with one space, gives its n-grams for n in
+    [lo, hi]; a word no longer than n gives itself once. `fit_transform` uses scikit-learn's
+    own analyzer, so tests/model/test_features.py proves the two agree on real and odd text.
+    """
+    grams: list[str] = []
+    for word in text.split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(lo, hi + 1):
+            if size <= n:
+                grams.append(w)
+                break
+            grams += [w[i : i + n] for i in range(size - n + 1)]
+    return grams
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """What one fitted tf-idf vectoriser contributes: analyzer, vocabulary, idf, column offset."""
+
+    analyse: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+
+    @classmethod
+    def of(cls, vec: TfidfVectorizer, offset: int) -> _Block:
+        idf = np.asarray(vec.idf_, dtype=np.float64)
+        analyse = vec.build_analyzer()
+        if vec.analyzer == "char_wb" and not vec.lowercase and vec.strip_accents is None:
+            analyse = partial(char_wb_ngrams, lo=vec.ngram_range[0], hi=vec.ngram_range[1])
+        return cls(analyse, vec.vocabulary_, idf, offset)
+
+    def term_ids(self, text: str) -> np.ndarray:
+        """Vocabulary index of every n-gram of `text`, -1 for n-grams outside the vocabulary."""
+        grams = self.analyse(text)
+        return np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), np.int64, len(grams))
+
+    def weigh_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`weigh` for a single text: (column, value), without the batch bookkeeping."""
+        col, tf = np.unique(ids[ids >= 0], return_counts=True)
+        vals = (np.log(tf) + 1.0) * self.idf[col]
+        norm = math.sqrt(float(vals @ vals)) if len(vals) else 1.0
+        return col + self.offset, vals / norm
+
+    def weigh(self, ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, value) of sublinear tf x idf, L2-normalised per row, for a batch.
+
+        The arithmetic of `TfidfVectorizer.transform`, done once for the whole batch.
+        """
+        width = len(self.idf)
+        rows = np.repeat(np.arange(len(ids)), [len(x) for x in ids])
+        terms = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+        known = terms >= 0
+        keys, tf = np.unique(rows[known] * width + terms[known], return_counts=True)
+        row, col = np.divmod(keys, width)
+        vals = (np.log(tf) + 1.0) * self.idf[col]
+        norms = np.sqrt(np.bincount(row, vals * vals, minlength=len(ids)))
+        return row, col + self.offset, vals / norms[row]
+
+
+class CaseFeatures(TransformerMixin, BaseEstimator):
+    """Word and character tf-idf of the normalised text plus author/surface features.
+
+    Word n-grams carry topic; character n-grams survive typos, elongations, emoji and
+    languages without whitespace tokenisation; the meta block lets influence and shouting
+    matter without hand-written rules.
+    """
+
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_features: int = 200_000,
+        meta_weight: float = 1.0,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.max_features = max_features
+        self.meta_weight = meta_weight
+
+    def _vectorisers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        common = {
+            "lowercase": False,
+            "min_df": self.min_df,
+            "max_features": self.max_features,
+            "sublinear_tf": True,
+            "dtype": np.float32,
+        }
+        word = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=self.word_ngrams,
+            token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+            **common,
+        )
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
+        return word, char
+
+    def _prepare(self, X: Columns) -> tuple[list[str], sp.csr_matrix]:
+        """Normalised texts and the meta block: the work shared by fit and transform."""
+        raw = list(X["text"])
+        n = len(raw)
+        meta = np.asarray(
+            [
+                meta_row(f, v, c, t)
+                for f, v, c, t in zip(*(column(X, c, n) for c in META_INPUTS), raw, strict=True)
+            ],
+            dtype=np.float32,
+        ).reshape(n, len(META_NAMES))
+        return [normalise(t) for t in raw], sp.csr_matrix(meta * self.meta_weight)
+
+    def fit_transform(self, X: Columns, y: Any = None, **_: Any) -> sp.csr_matrix:
+        """Fit and transform in one pass over the texts (training's hot spot)."""
+        texts, meta = self._prepare(X)
+        word, char = self._vectorisers()
+        blocks = []
+        for vec in (word, char):
+            try:
+                blocks.append(vec.fit_transform(texts))
+            except ValueError:  # a tiny corpus may leave no term with min_df documents
+                blocks.append(vec.set_params(min_df=1).fit_transform(texts))
+        self.word_ = word
+        self.char_ = char
+        self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_) + len(META_NAMES)
+        self._blocks = None
+        return sp.hstack([*blocks, meta], format="csr", dtype=np.float32)
+
+    def fit(self, X: Columns, y: Any = None) -> CaseFeatures:
+        self.fit_transform(X)
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_blocks", None)  # derived from the vectorisers; rebuilt after loading
+        return state
+
+    def _fitted_blocks(self) -> tuple[_Block, _Block]:
+        blocks = getattr(self, "_blocks", None)
+        if blocks is None:
+            check_is_fitted(self, "word_")
+            n_word = len(self.word_.vocabulary_)
+            blocks = (_Block.of(self.word_, 0), _Block.of(self.char_, n_word))
+            self._blocks = blocks
+        return blocks
+
+    def rows(self, X: Columns) -> Rows:
+        """The feature rows of `X` as CSR arrays; the fast path every transform goes through."""
+        word, char = self._fitted_blocks()
+        raw = list(X["text"])
+        n = len(raw)
+        if n == 1:  # the service's single-mention path: no batch bookkeeping
+            return self._one_row(X, raw[0], word, char)
+        texts = [normalise(t) for t in raw]
+        word_ids = [word.term_ids(t) for t in texts]
+        char_ids = [char.term_ids(t) for t in texts]
+        meta = np.asarray(
+            [
+                meta_row(f, v, c, t)
+                for f, v, c, t in zip(*(column(X, c, n) for c in META_INPUTS), raw, strict=True)
+            ],
+            dtype=np.float64,
+        ).reshape(n, len(META_NAMES))
+        meta *= self.meta_weight
+        meta_row_, meta_col = np.nonzero(meta)
+        parts = [
+            word.weigh(word_ids),
+            char.weigh(char_ids),
+            (
+                meta_row_,
+                meta_col + self.n_features_out_ - len(META_NAMES),
+                meta[meta_row_, meta_col],
+            ),
+        ]
+        row = np.concatenate([p[0] for p in parts])
+        order = np.argsort(row, kind="stable")  # by row; columns stay ascending within a row
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+        return Rows(
+            np.concatenate([p[2] for p in parts])[order].astype(np.float32),
+            np.concatenate([p[1] for p in parts])[order].astype(np.int32),
+            indptr,
+            self.n_features_out_,
+        )
+
+    def _one_row(self, X: Columns, raw: str, word: _Block, char: _Block) -> Rows:
+        text = normalise(raw)
+        meta = np.asarray(
+            meta_row(*(column(X, c, 1)[0] for c in META_INPUTS), raw), dtype=np.float64
+        )
+        meta_col = np.flatnonzero(meta)
+        parts = [
+            word.weigh_one(word.term_ids(text)),
+            char.weigh_one(char.term_ids(text)),
+            (meta_col + self.n_features_out_ - len(META_NAMES), meta[meta_col] * self.meta_weight),
+        ]
+        indices = np.concatenate([p[0] for p in parts]).astype(np.int32)
+        data = np.concatenate([p[1] for p in parts]).astype(np.float32)
+        return Rows(
+            data, indices, np.array([0, len(indices)], dtype=np.int64), self.n_features_out_
+        )
+
+    def transform(self, X: Columns) -> sp.csr_matrix:
+        return self.rows(X).to_csr()
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "word_")
+        return np.concatenate(
+            [
+                np.char.add("w:", self.word_.get_feature_names_out().astype(str)),
+                np.char.add("c:", self.char_.get_feature_names_out().astype(str)),
+                np.asarray([f"m:{n}" for n in META_NAMES]),
+            ]
+        )

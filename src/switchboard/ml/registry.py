@@ -1,0 +1,135 @@
+"""The bundle registry on disk: numbered versions, their manifest checksums, and aliases.
+
+MLflow's model registry records every version too (training writes both), but the service reads
+this file instead: it needs no MLflow import at start-up, and it pins each version's manifest
+checksum, which is what `load_bundle` checks before unpickling anything.
+
+    <registry>/registry.json        {"versions": {...}, "aliases": {"champion": "v3"}}
+    <registry>/bundles/v3/          a bundle directory (see models/bundle.py)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from switchboard.ml.bundle import Bundle, load_bundle, save_bundle
+
+CHAMPION = "champion"
+
+
+class RegistryError(Exception):
+    """The registry has no such version or alias."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredVersion:
+    version: str
+    path: Path
+    manifest_sha256: str
+    registered_at: str
+    extra: dict[str, Any]
+
+
+class Registry:
+    """A JSON index of bundle directories; writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / "registry.json"
+
+    def _read(self) -> dict[str, Any]:
+        if not self.index_path.is_file():
+            return {"versions": {}, "aliases": {}}
+        return json.loads(self.index_path.read_text())
+
+    def _write(self, index: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".registry-", suffix=".json")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(index, fh, indent=2, sort_keys=True)
+        os.replace(tmp, self.index_path)
+
+    def next_version(self) -> str:
+        numbers = [int(v[1:]) for v in self._read()["versions"] if v[1:].isdigit()]
+        return f"v{max(numbers, default=0) + 1}"
+
+    def register(self, bundle: Bundle, version: str, **extra: Any) -> RegisteredVersion:
+        """Save the bundle under `version` and record its manifest checksum."""
+        target = self.root / "bundles" / version
+        if target.exists():
+            raise RegistryError(f"version {version} already exists at {target}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".staging-"))
+        try:
+            sha = save_bundle(bundle, staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        index = self._read()
+        entry = {
+            "path": str(target.relative_to(self.root)),
+            "manifest_sha256": sha,
+            "registered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **extra,
+        }
+        index["versions"][version] = entry
+        self._write(index)
+        return self.get(version)
+
+    def annotate(self, version: str, **extra: Any) -> None:
+        """Add facts learned after registration (e.g. the MLflow run and model version)."""
+        index = self._read()
+        if version not in index["versions"]:
+            raise RegistryError(f"no version {version} in {self.index_path}")
+        index["versions"][version].update(extra)
+        self._write(index)
+
+    def set_alias(self, alias: str, version: str) -> None:
+        index = self._read()
+        if version not in index["versions"]:
+            raise RegistryError(f"no version {version} in {self.index_path}")
+        index["aliases"][alias] = version
+        self._write(index)
+
+    def get(self, version_or_alias: str) -> RegisteredVersion:
+        index = self._read()
+        version = index["aliases"].get(version_or_alias, version_or_alias)
+        entry = index["versions"].get(version)
+        if entry is None:
+            raise RegistryError(f"no version or alias {version_or_alias!r} in {self.index_path}")
+        extra = {
+            k: v for k, v in entry.items() if k not in {"path", "manifest_sha256", "registered_at"}
+        }
+        return RegisteredVersion(
+            version,
+            self.root / entry["path"],
+            entry["manifest_sha256"],
+            entry["registered_at"],
+            extra,
+        )
+
+    def has(self, version_or_alias: str) -> bool:
+        try:
+            self.get(version_or_alias)
+        except RegistryError:
+            return False
+        return True
+
+    def load(self, version_or_alias: str = CHAMPION) -> Bundle:
+        """Load a registered bundle, verified against the checksum recorded at registration."""
+        entry = self.get(version_or_alias)
+        return load_bundle(entry.path, entry.manifest_sha256)
+
+    def versions(self) -> list[str]:
+        return sorted(self._read()["versions"], key=lambda v: int(v[1:]) if v[1:].isdigit() else 0)

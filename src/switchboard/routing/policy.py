@@ -1,0 +1,357 @@
+"""The routing policy: model outputs + cues + context -> reply, tier, priority, SLA, responders.
+
+Established social-care practice, as named rules with reason codes, all tunable in
+`models/policy.toml`. Precedence, highest first:
+
+1. crisis (safety, legal threat, media, executive, crisis intent, volume spike) -> tier 5,
+   whatever else is true: a troll who writes "my child was injured" still escalates;
+2. no reply (spam, troll, chatter, repeat rager, venting without an ask), but only on a
+   confident model or a rule: a low-confidence prediction never silences a mention by itself;
+3. private for account-, order-, billing-specific or regulated matters;
+4. otherwise the tier and reply mode the models (or the per-intent defaults) say.
+Influence (followers, verified) shortens the SLA and raises priority, capped; it never changes
+the tier or the reply decision.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from switchboard.data.schema import TIER_NAMES
+from switchboard.ml.bundle import HeadPrediction
+from switchboard.routing.cues import compile_words, find_cues
+from switchboard.routing.types import (
+    AuthorHistory,
+    Context,
+    Decision,
+    Mention,
+    RankedResponder,
+    Responder,
+    RuleHit,
+)
+
+SECTIONS = {
+    "version",
+    "confidence",
+    "no_reply",
+    "private",
+    "crisis",
+    "intent_defaults",
+    "sla_seconds",
+    "influence",
+    "priority",
+    "ranking",
+    "cues",
+}
+REPLIES = ("public", "private", "none")
+
+
+class PolicyError(Exception):
+    """The policy file is invalid; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A validated policy config with its cue regexes compiled."""
+
+    version: str
+    config: dict[str, Any]
+    words: dict[str, re.Pattern[str]]
+
+    def get(self, section: str, key: str) -> Any:
+        return self.config[section][key]
+
+
+def _require(config: Mapping[str, Any], section: str, keys: Sequence[str]) -> None:
+    if section not in config or not isinstance(config[section], dict):
+        raise PolicyError(f"policy: missing section [{section}]")
+    for key in keys:
+        if key not in config[section]:
+            raise PolicyError(f"policy: missing key {section}.{key}")
+
+
+def load_policy(path: Path) -> Policy:
+    """Parse and validate the TOML policy; unknown sections and missing keys are errors."""
+    try:
+        config = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"policy {path}: {exc}") from exc
+    unknown = set(config) - SECTIONS
+    if unknown:
+        raise PolicyError(f"policy {path}: unknown key(s) {sorted(unknown)}")
+    if not isinstance(config.get("version"), str) or not config["version"]:
+        raise PolicyError(f"policy {path}: missing key version")
+    _require(config, "confidence", ["min_confidence"])
+    _require(config, "no_reply", ["intents", "repeat_rager_abusive", "repeat_rager_negative"])
+    _require(config, "no_reply", ["repeat_rager_share"])
+    _require(config, "private", ["intents", "cues"])
+    _require(config, "crisis", ["intents", "cues", "volume_spike_ratio", "spike_intents"])
+    _require(config, "intent_defaults", ["unknown"])
+    _require(config, "sla_seconds", ["2", "3", "4", "5"])
+    _require(config, "influence", ["followers_for_full_effect", "verified_counts_as"])
+    _require(config, "influence", ["max_sla_cut", "max_priority_boost"])
+    _require(config, "priority", ["tier_base", "negative", "urgent_cue"])
+    _require(config, "ranking", ["skill_boost", "response_scale_s", "language_mismatch"])
+    for intent, d in config["intent_defaults"].items():
+        if d.get("reply") not in REPLIES or d.get("tier") not in TIER_NAMES:
+            raise PolicyError(f"policy {path}: intent_defaults.{intent} needs reply and tier 1-5")
+    return Policy(config["version"], config, compile_words(config.get("cues", {})))
+
+
+def _trusted(head: HeadPrediction | None, policy: Policy) -> bool:
+    return (
+        head is not None
+        and not head.abstain
+        and head.confidence >= policy.get("confidence", "min_confidence")
+    )
+
+
+def _influence(mention: Mention, policy: Policy) -> float:
+    """0..1 on a log scale of followers; verified counts as a floor."""
+    followers = float(mention.author_followers or 0)
+    if mention.author_verified:
+        followers = max(followers, float(policy.get("influence", "verified_counts_as")))
+    full = float(policy.get("influence", "followers_for_full_effect"))
+    return min(math.log1p(followers) / math.log1p(full), 1.0)
+
+
+@dataclass(slots=True)
+class _Draft:
+    reply: str
+    tier: int
+    rules: list[RuleHit]
+    cues: frozenset[str]
+    abstain: bool = False
+
+
+def _crisis(
+    cues: frozenset[str],
+    intent: str | None,
+    heads: Mapping[str, HeadPrediction],
+    context: Context,
+    policy: Policy,
+) -> list[RuleHit]:
+    hits = [
+        RuleHit(f"crisis_{c}", f"'{c}' cue in text")
+        for c in policy.get("crisis", "cues")
+        if c in cues
+    ]
+    if intent in policy.get("crisis", "intents") and _trusted(heads.get("intent"), policy):
+        hits.append(RuleHit("crisis_intent", "model predicts a crisis"))
+    spike = context.volume_ratio >= policy.get("crisis", "volume_spike_ratio")
+    sentiment = heads.get("sentiment")
+    negative = sentiment is not None and sentiment.label == "negative"
+    if spike and (negative or intent in policy.get("crisis", "spike_intents")):
+        hits.append(
+            RuleHit("crisis_volume_spike", f"brand volume {context.volume_ratio:.1f}x usual")
+        )
+    return hits
+
+
+def _rager(author: AuthorHistory, kind: str, policy: Policy) -> bool:
+    """Enough such mentions, and mostly such mentions: volume alone marks loyal heavy posters."""
+    count = getattr(author, f"recent_{kind}")
+    share = count / max(author.recent_mentions, count, 1)
+    enough = count >= max(1, policy.get("no_reply", f"repeat_rager_{kind}"))
+    return enough and share >= policy.get("no_reply", "repeat_rager_share")
+
+
+def _no_reply(
+    cues: frozenset[str],
+    intent: str | None,
+    heads: Mapping[str, HeadPrediction],
+    context: Context,
+    policy: Policy,
+) -> RuleHit | None:
+    author = context.author
+    if _rager(author, "abusive", policy) or _rager(author, "negative", policy):
+        return RuleHit(
+            "repeat_rager",
+            f"{author.recent_abusive} abusive / {author.recent_negative} negative recent mentions",
+        )
+    if intent in policy.get("no_reply", "intents") and _trusted(heads.get("intent"), policy):
+        return RuleHit(str(intent), f"model predicts {intent}")
+    actionable = heads.get("actionable")
+    if actionable is not None and actionable.label == "False" and _trusted(actionable, policy):
+        sentiment = heads.get("sentiment")
+        asks = bool(cues & {"question", "request"})
+        if sentiment is not None and sentiment.label == "negative" and not asks:
+            return RuleHit("venting_no_ask", "negative, no question or request")
+        return RuleHit("not_actionable", "model: nothing to answer")
+    return None
+
+
+def _model_or_default(
+    intent: str | None, heads: Mapping[str, HeadPrediction], policy: Policy
+) -> tuple[str, int, list[RuleHit]]:
+    """Reply mode and tier from confident heads, else the intent's defaults."""
+    defaults = policy.config["intent_defaults"]
+    d = defaults.get(intent or "unknown", defaults["unknown"])
+    reply, tier, rules = d["reply"], int(d["tier"]), []
+    rm, th = heads.get("reply_mode"), heads.get("tier")
+    if _trusted(rm, policy) and rm is not None and rm.label in REPLIES:
+        reply = rm.label
+    if _trusted(th, policy) and th is not None:
+        tier = int(th.label)
+    if not _trusted(heads.get("intent"), policy):
+        rules.append(RuleHit("intent_default", f"intent defaults for {intent or 'unknown'}"))
+    return reply, tier, rules
+
+
+def _draft(
+    mention: Mention, heads: Mapping[str, HeadPrediction], context: Context, policy: Policy
+) -> _Draft:
+    cues = find_cues(mention.text, policy.words)
+    intent_head = heads.get("intent")
+    intent = intent_head.label if intent_head is not None else None
+    private_hits = [
+        RuleHit(
+            "private_account_specific" if c != "regulated" else "private_regulated",
+            f"'{c}' in text",
+        )
+        for c in policy.get("private", "cues")
+        if c in cues
+    ]
+    if intent in policy.get("private", "intents") and _trusted(intent_head, policy):
+        private_hits.append(RuleHit("private_account_specific", f"intent {intent}"))
+    crisis = _crisis(cues, intent, heads, context, policy)
+    if crisis:
+        return _Draft("private" if private_hits else "public", 5, crisis + private_hits, cues)
+    reply, tier, rules = _model_or_default(intent, heads, policy)
+    silence = _no_reply(cues, intent, heads, context, policy)
+    if silence is not None and not private_hits:
+        return _Draft("none", 1, [*rules, silence], cues)
+    relevant = [heads.get(h) for h in ("intent", "actionable", "reply_mode", "tier")]
+    doubtful = [h for h in relevant if h is not None and not _trusted(h, policy)]
+    abstain = bool(doubtful) or not heads
+    if reply == "none" or tier == 1:
+        if not abstain and not private_hits:
+            return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "confident")], cues)
+        # Never left unanswered on a doubtful model's word: a person looks at it.
+        reply, tier = "public", max(tier, 3)
+        rules.append(RuleHit("low_confidence", "model unsure; a human decides"))
+    elif abstain:
+        tier = max(tier, 3)
+        rules.append(RuleHit("low_confidence", "model unsure; a human decides"))
+    if private_hits:
+        reply = "private"
+        rules += private_hits
+    return _Draft(reply, max(tier, 2), rules, cues, abstain)
+
+
+def _priority(
+    draft: _Draft, heads: Mapping[str, HeadPrediction], influence: float, policy: Policy
+) -> int:
+    if draft.reply == "none":
+        return 0
+    p = float(policy.get("priority", "tier_base")[str(draft.tier)])
+    sentiment = heads.get("sentiment")
+    if sentiment is not None and sentiment.label == "negative":
+        p += policy.get("priority", "negative")
+    if "urgent" in draft.cues:
+        p += policy.get("priority", "urgent_cue")
+    p += influence * policy.get("influence", "max_priority_boost")
+    return int(max(0, min(100, round(p))))
+
+
+def _in_shift(r: Responder, now: datetime) -> bool:
+    try:
+        hour = now.astimezone(ZoneInfo(r.timezone)).hour
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    if r.shift_start_hour <= r.shift_end_hour:
+        return r.shift_start_hour <= hour < r.shift_end_hour
+    return hour >= r.shift_start_hour or hour < r.shift_end_hour  # shift wraps midnight
+
+
+def rank_responders(
+    mention: Mention,
+    tier: int,
+    intent: str | None,
+    roster: Sequence[Responder],
+    expertise: Mapping[str, float],
+    context: Context,
+    policy: Policy,
+) -> tuple[list[RankedResponder], str | None]:
+    """Expertise x presence x spare capacity x speed x language, among tier-allowed people."""
+    allowed = [r for r in roster if tier in r.tiers]
+    if not allowed:
+        return [], "nobody_for_tier"
+    present = [r for r in allowed if r.online and _in_shift(r, context.now)]
+    if not present:
+        return [], "nobody_online"
+    free = [r for r in present if r.open_cases < r.capacity]
+    if not free:
+        return [], "all_at_capacity"
+    ranking = policy.config["ranking"]
+    ranked = []
+    for r in free:
+        reasons = ["online", "in_shift", f"spare_capacity:{r.capacity - r.open_cases}"]
+        lang = 1.0
+        if mention.language and mention.language not in r.languages:
+            lang = float(ranking["language_mismatch"])
+            if lang <= 0:
+                continue
+        elif mention.language:
+            reasons.append(f"language:{mention.language}")
+        skill = intent is not None and intent in r.skills
+        expert = min(1.0, expertise.get(r.id, 0.5) * (ranking["skill_boost"] if skill else 1.0))
+        if skill:
+            reasons.append("skill_match")
+        speed = 1.0
+        if r.median_response_s is not None:
+            speed = 1.0 / (1.0 + r.median_response_s / ranking["response_scale_s"])
+            if speed >= 0.5:
+                reasons.append("fast_responder")
+        spare = 1.0 - r.open_cases / r.capacity
+        score = expert * spare * speed * lang
+        ranked.append(RankedResponder(r.id, round(float(score), 4), tuple(reasons)))
+    if not ranked:
+        return [], "no_language_match"
+    ranked.sort(key=lambda x: (-x.score, x.id))
+    return ranked, None
+
+
+def decide(
+    mention: Mention,
+    heads: Mapping[str, HeadPrediction],
+    context: Context,
+    roster: Sequence[Responder],
+    expertise: Mapping[str, float],
+    policy: Policy,
+) -> Decision:
+    """The recommendation for one mention; pure, no I/O."""
+    draft = _draft(mention, heads, context, policy)
+    influence = _influence(mention, policy)
+    sla = None
+    if draft.reply != "none":
+        cut = influence * policy.get("influence", "max_sla_cut")
+        sla = int(policy.config["sla_seconds"][str(draft.tier)] * (1.0 - cut))
+    intent_head = heads.get("intent")
+    if draft.reply == "none":
+        responders, why = [], "no_reply"
+    else:
+        intent = intent_head.label if intent_head is not None else None
+        responders, why = rank_responders(
+            mention, draft.tier, intent, roster, expertise, context, policy
+        )
+    return Decision(
+        reply_action=draft.reply,  # type: ignore[arg-type]
+        reply_reasons=tuple(dict.fromkeys(h.code for h in draft.rules)),
+        tier=draft.tier,
+        tier_name=TIER_NAMES[draft.tier],
+        priority=_priority(draft, heads, influence, policy),
+        sla_seconds=sla,
+        abstain=draft.abstain,
+        rules=tuple(draft.rules),
+        responders=tuple(responders),
+        responders_reason=why,
+    )

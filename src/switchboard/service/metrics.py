@@ -1,0 +1,46 @@
+"""Prometheus metrics, in a registry that belongs to one app (no module-level globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from switchboard.service.schemas import ScoreOut
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.scored = Counter(
+            "switchboard_mentions_scored",
+            "Mentions scored",
+            ["reply_action", "tier"],
+            registry=self.registry,
+        )
+        self.abstained = Counter(
+            "switchboard_mentions_abstained", "Mentions flagged for a human", registry=self.registry
+        )
+        self.latency = Histogram(
+            "switchboard_score_seconds",
+            "Scoring time per mention",
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+        )
+        self.model = Gauge(
+            "switchboard_model_info", "Serving model version", ["version"], registry=self.registry
+        )
+
+    def observe(self, results: Sequence[ScoreOut], seconds_per_mention: float) -> None:
+        for r in results:
+            self.scored.labels(r.reply.action, str(r.tier.level)).inc()
+            if r.abstain:
+                self.abstained.inc()
+            self.latency.observe(seconds_per_mention)
+
+    def model_version(self, version: str) -> None:
+        self.model.clear()
+        self.model.labels(version).set(1)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

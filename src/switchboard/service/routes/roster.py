@@ -1,0 +1,102 @@
+"""Roster and mention resources: thin handlers over service/store.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+
+from switchboard.routing.types import Responder
+from switchboard.service import store
+from switchboard.service.auth import require
+from switchboard.service.schemas import (
+    ClaimIn,
+    ClaimOut,
+    OutcomeIn,
+    OutcomeOut,
+    PresenceIn,
+    ResponderIn,
+    ResponderOut,
+)
+
+
+def _fields(data: msgspec.Struct) -> dict:
+    """A Struct's fields with their Python values (datetimes stay datetimes)."""
+    return {f: getattr(data, f) for f in data.__struct_fields__}
+
+
+def _out(r: Responder) -> ResponderOut:
+    return msgspec.convert(r, ResponderOut, from_attributes=True)
+
+
+class ResponderController(Controller):
+    path = "/v1/responders"
+    tags = ("roster",)
+    guards = [require("roster")]  # noqa: RUF012 - Litestar reads a list
+
+    @get("/", operation_id="list_responders", sync_to_thread=True)
+    def list_all(self, state: State) -> list[ResponderOut]:
+        return [_out(r) for r in store.list_responders(state.engine)]
+
+    @get("/{rid:str}", operation_id="get_responder", sync_to_thread=True)
+    def get_one(self, state: State, rid: FromPath[str]) -> ResponderOut:
+        return _out(store.get_responder(state.engine, rid))
+
+    @put("/{rid:str}", operation_id="put_responder", sync_to_thread=True)
+    def put_one(
+        self, state: State, rid: FromPath[str], data: JSONBody[ResponderIn]
+    ) -> ResponderOut:
+        """Create or replace a profile: skills, languages, tiers, capacity, shift, time zone."""
+        out = _out(store.put_responder(state.engine, rid, _fields(data)))
+        state.roster.clear()  # the next score request reads the change
+        return out
+
+    @delete("/{rid:str}", operation_id="delete_responder", sync_to_thread=True)
+    def remove(self, state: State, rid: FromPath[str]) -> None:
+        store.delete_responder(state.engine, rid)
+        state.roster.clear()  # the next score request reads the change
+
+    @put("/{rid:str}/presence", operation_id="put_presence", sync_to_thread=True)
+    def presence(
+        self, state: State, rid: FromPath[str], data: JSONBody[PresenceIn]
+    ) -> ResponderOut:
+        """For the SMMS: who is online now and how many open cases they hold."""
+        out = _out(store.set_presence(state.engine, rid, data.online, data.open_cases))
+        state.roster.clear()  # the next score request reads the change
+        return out
+
+
+class MentionController(Controller):
+    path = "/v1/mentions"
+    tags = ("mentions",)
+    guards = [require("roster")]  # noqa: RUF012 - Litestar reads a list
+
+    @post(
+        "/{mention_id:str}/claim",
+        operation_id="claim_mention",
+        sync_to_thread=True,
+        status_code=201,
+    )
+    def claim(self, state: State, mention_id: FromPath[str], data: JSONBody[ClaimIn]) -> ClaimOut:
+        """Assign the mention to one responder; 409 if taken or the responder is full."""
+        at = store.claim(state.engine, mention_id, data.responder_id, datetime.now(UTC))
+        state.roster.clear()  # the next score request reads the change
+        return ClaimOut(mention_id=mention_id, responder_id=data.responder_id, claimed_at=at)
+
+    @post(
+        "/{mention_id:str}/outcome",
+        operation_id="record_outcome",
+        sync_to_thread=True,
+        status_code=201,
+    )
+    def outcome(
+        self, state: State, mention_id: FromPath[str], data: JSONBody[OutcomeIn]
+    ) -> OutcomeOut:
+        """Who replied, when, resolved, csat: the history retraining learns from."""
+        state.log.flush()  # the prediction this outcome may contradict is in the database
+        released = store.record_outcome(state.engine, mention_id, _fields(data), datetime.now(UTC))
+        state.roster.clear()  # the next score request reads the change
+        return OutcomeOut(mention_id=mention_id, recorded=True, released_claim=released)

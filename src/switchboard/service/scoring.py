@@ -1,0 +1,151 @@
+"""Scoring a batch of mentions: one vectorisation, every head, then the policy per mention.
+
+A plain function, tested without HTTP; the controllers only decode, call this and encode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from switchboard.ml.bundle import Bundle, HeadPrediction
+from switchboard.routing.policy import Policy, decide
+from switchboard.routing.types import Context, Decision, Mention, Responder
+from switchboard.service.errors import InvalidInput
+from switchboard.service.sampling import join, lowest_confidence, reasons_at_scoring
+from switchboard.service.schemas import (
+    Explanation,
+    Feature,
+    Label,
+    MentionIn,
+    RankedOut,
+    Reply,
+    Rule,
+    ScoreOut,
+    Tier,
+)
+from switchboard.settings import Settings
+
+EXPLAIN_FEATURES = 5
+
+
+def check_text(m: MentionIn, field: str, max_chars: int) -> None:
+    """Reject texts that cannot be scored, naming the field."""
+    if not m.text.strip():
+        raise InvalidInput("text is empty or only whitespace", field)
+    if len(m.text) > max_chars:
+        raise InvalidInput(f"text is {len(m.text):,} characters; the limit is {max_chars:,}", field)
+    if "\x00" in m.text:
+        raise InvalidInput("text contains a NUL byte", field)
+    try:
+        m.text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("text contains a lone surrogate", field) from exc
+
+
+def to_mention(m: MentionIn) -> Mention:
+    author = m.author
+    return Mention(
+        id=m.id,
+        text=m.text,
+        channel=m.channel,
+        brand=m.brand,
+        created_at=m.created_at,
+        language=m.language,
+        author_id=author.id if author else None,
+        author_followers=author.followers if author else None,
+        author_verified=author.verified if author else None,
+        in_reply_to=m.in_reply_to,
+    )
+
+
+def _label(p: HeadPrediction | None) -> Label | None:
+    return None if p is None else Label(label=p.label, confidence=round(p.confidence, 4))
+
+
+def to_response(
+    m: Mention, heads: dict[str, HeadPrediction], d: Decision, bundle: Bundle, policy: Policy
+) -> ScoreOut:
+    return ScoreOut(
+        id=m.id,
+        model_version=bundle.version,
+        policy_version=policy.version,
+        intent=_label(heads.get("intent")),
+        sentiment=_label(heads.get("sentiment")),
+        reply=Reply(action=d.reply_action, reasons=list(d.reply_reasons)),
+        tier=Tier(level=d.tier, name=d.tier_name),
+        priority=d.priority,
+        sla_seconds=d.sla_seconds,
+        responders=[
+            RankedOut(id=r.id, score=r.score, reasons=list(r.reasons)) for r in d.responders
+        ],
+        responders_reason=d.responders_reason,
+        abstain=d.abstain,
+        explanation=Explanation(
+            rules=[Rule(code=r.code, detail=r.detail) for r in d.rules],
+            features={
+                h: [Feature(feature=f, weight=w) for f, w in p.top_features]
+                for h, p in heads.items()
+            },
+        ),
+    )
+
+
+def score_batch(
+    bundle: Bundle,
+    policy: Policy,
+    mentions: Sequence[MentionIn],
+    roster: Sequence[Responder],
+    now: datetime,
+    contexts: Sequence[Context] | None = None,
+) -> list[ScoreOut]:
+    """Score mentions; `contexts` (author history, volume) default to "nothing known"."""
+    mentions_ = [to_mention(m) for m in mentions]
+    X = bundle.rows(
+        {
+            "text": [m.text for m in mentions_],
+            "author_followers": [m.author_followers for m in mentions_],
+            "author_verified": [m.author_verified for m in mentions_],
+            "channel": [m.channel for m in mentions_],
+        }
+    )
+    preds = bundle.predict_heads(X, explain=EXPLAIN_FEATURES)
+    ids = [r.id for r in roster]
+    intents = [p["intent"].probabilities for p in preds] if "intent" in bundle.heads else None
+    expertise = bundle.expertise_scores(X, ids, intents) if ids else np.zeros((len(preds), 0))
+    out = []
+    for i, (m, heads) in enumerate(zip(mentions_, preds, strict=True)):
+        context = contexts[i] if contexts else Context(now=now)
+        decision = decide(
+            m, heads, context, roster, dict(zip(ids, expertise[i], strict=False)), policy
+        )
+        out.append(to_response(m, heads, decision, bundle, policy))
+    return out
+
+
+def prediction_row(
+    m: MentionIn, r: ScoreOut, now: datetime, latency_ms: float, settings: Settings
+) -> dict:
+    """The prediction log's record of one scored mention (QA review and retraining read it)."""
+    reasons = reasons_at_scoring(r, settings.review_sample_rate, settings.review_low_confidence)
+    return {
+        "mention_id": m.id,
+        "author_id": m.author.id if m.author else None,
+        "brand": m.brand,
+        "created_at": now,
+        "model_version": r.model_version,
+        "policy_version": r.policy_version,
+        "intent": r.intent.label if r.intent else None,
+        "sentiment": r.sentiment.label if r.sentiment else None,
+        "reply_action": r.reply.action,
+        "tier": r.tier.level,
+        "abstain": r.abstain,
+        "text": m.text,
+        "output": r,  # the response Struct; the JSON column encodes it (service/db.py)
+        "latency_ms": latency_ms,
+        "mention": m,
+        "confidence": lowest_confidence(r),
+        "review_reasons": join(None, reasons),
+    }

@@ -1,0 +1,106 @@
+"""All settings of Switchboard, read from `SWITCHBOARD_*` environment variables.
+
+One module for the training CLI and the service alike, so that both agree on where the data
+dir, the registry and the database live. Nothing happens at import time: call `get_settings()`
+(cached) or build `Settings(...)` explicitly, as tests do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+
+ENV_PREFIX = "SWITCHBOARD_"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# What the project ships (sample cases and roster, the curated corpus, the rubric) stays in the
+# repository's `datasets/`, beside `src/`: Switchboard runs from its checkout (editable install).
+SHIPPED_DATA = PACKAGE_DIR.parents[1] / "datasets"
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "var"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Typed settings; each field reads `SWITCHBOARD_<FIELD NAME IN CAPITALS>`.
+
+    Defaults are the embedded set-up: everything under `./var`, SQLite, a local MLflow store.
+    """
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    # Empty means "derive from data_dir"; see the properties below.
+    mlflow_tracking_uri: str = ""
+    database_url: str = ""
+    registry_dir: str = ""
+    registered_model_name: str = "switchboard"
+    policy_path: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # `key:scope,scope;key2:scope` (see service/auth.py). Empty: `make run` makes a demo key.
+    api_keys: str = ""
+    max_batch: int = 1000
+    max_text_chars: int = 10_000
+    # Unreviewed predictions older than this are deleted (reviewed ones are labelled data and
+    # stay); 0 keeps everything. Enforced at start-up and hourly by the prediction log writer.
+    prediction_retention_days: int = 90
+    # QA review sampling (service/sampling.py): the uniform random share, and the confidence
+    # under which a prediction counts as low-margin.
+    review_sample_rate: float = 0.02
+    review_low_confidence: float = 0.65
+    log_level: str = "INFO"
+
+    @property
+    def registry_path(self) -> Path:
+        return Path(self.registry_dir) if self.registry_dir else self.data_dir / "registry"
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.data_dir / "mlartifacts"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'switchboard.db').resolve()}"
+
+    @property
+    def policy_file(self) -> Path:
+        if self.policy_path:
+            return Path(self.policy_path)
+        return PACKAGE_DIR / "routing" / "policy.toml"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from the environment; unknown or malformed values fail loudly."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            if f.name == "data_dir":
+                values[f.name] = Path(raw)
+            elif f.type in ("int", int, "float", float):
+                kind = int if f.type in ("int", int) else float
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError as exc:
+                    msg = f"{ENV_PREFIX}{f.name.upper()} must be a {kind.__name__}, got {raw!r}"
+                    raise ValueError(msg) from exc
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""The offline pipeline: split, fit, evaluate, track in MLflow."""
