@@ -54,7 +54,7 @@ def make_cases(n: int = 400, seed: int = 0) -> pd.DataFrame:
                 "intent": intent,
                 "sentiment": _SENTIMENT[intent],
                 "actionable": handled,
-                "reply_mode": _REPLY[intent],
+                "reply_action": _REPLY[intent],
                 "tier": _TIER[intent],
                 "responder_id": responder,
                 "first_response_s": rng.uniform(30, 3000) if handled else None,

@@ -71,7 +71,7 @@ def test_unreadable_and_unknown_files_are_data_errors(tmp_path: Path) -> None:
         ("text", "nul\x00byte", "bad_text"),
         ("created_at", "yesterday-ish", "bad_created_at"),
         ("sentiment", "furious", "unknown_label"),
-        ("reply_mode", "carrier pigeon", "unknown_label"),
+        ("reply_action", "carrier pigeon", "unknown_label"),
         ("tier", "7", "unknown_label"),
         ("split", "holdout", "unknown_label"),
         ("actionable", "maybe", "bad_value"),

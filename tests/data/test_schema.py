@@ -19,5 +19,5 @@ def test_every_schema_column_is_documented() -> None:
 def test_only_text_is_required_and_labels_are_optional() -> None:
     """Check the documented contract: text required, any subset of labels."""
     assert [c.name for c in COLUMNS if c.required] == ["text"]
-    assert {"intent", "sentiment", "actionable", "reply_mode", "tier"} <= set(LABEL_COLUMNS)
+    assert {"intent", "sentiment", "actionable", "reply_action", "tier"} <= set(LABEL_COLUMNS)
     assert SENTIMENTS == ("negative", "neutral", "positive")

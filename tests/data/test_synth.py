@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from switchboard.data.schema import CARE_INTENTS, COLUMN_NAMES, REPLY_MODES, SENTIMENTS, TIERS
+from switchboard.data.schema import CARE_INTENTS, COLUMN_NAMES, REPLY_ACTIONS, SENTIMENTS, TIERS
 from switchboard.data.synth import DEFAULT_START, SyntheticData, generate, main, write
 from switchboard.routing.types import Responder
 
@@ -60,7 +60,7 @@ def test_every_schema_column_is_present_with_valid_vocabularies(small: pd.DataFr
     assert tuple(small.columns) == COLUMN_NAMES
     assert set(small["intent"]) <= set(CARE_INTENTS)
     assert set(small["sentiment"]) <= set(SENTIMENTS)
-    assert set(small["reply_mode"]) <= set(REPLY_MODES)
+    assert set(small["reply_action"]) <= set(REPLY_ACTIONS)
     assert set(small["tier"]) <= set(TIERS)
     assert set(small["language"]) == {"en", "es", "fr", "de", "pt"}
     assert set(small["channel"]) == {"twitter", "facebook", "instagram", "review", "forum"}
@@ -121,13 +121,13 @@ def test_order_and_account_numbers_are_answered_in_private(small: pd.DataFrame) 
     """Check that actionable mentions quoting an order/account number are replied to privately."""
     numbered = small[small["text"].str.contains(ORDER_OR_ACCOUNT) & small["actionable"]]
     assert len(numbered) > 100
-    assert (numbered["reply_mode"] == "private").mean() > 0.95
+    assert (numbered["reply_action"] == "private").mean() > 0.95
 
 
 def test_spam_and_troll_get_no_reply(small: pd.DataFrame) -> None:
     """Check that spam and trolls are (up to label noise) not actionable and not replied to."""
     abusive = small[small["intent"].isin(["spam", "troll"])]
-    assert (abusive["reply_mode"] == "none").mean() > 0.95
+    assert (abusive["reply_action"] == "none").mean() > 0.95
     assert (~abusive["actionable"]).mean() > 0.95
 
 
@@ -141,7 +141,7 @@ def test_crisis_goes_to_tier_5(small: pd.DataFrame) -> None:
 def test_no_reply_means_tier_1_and_no_outcome(small: pd.DataFrame) -> None:
     """Check that non-actionable cases sit at tier 1 with no responder, time, result or csat."""
     idle = small[~small["actionable"]]
-    assert (idle["reply_mode"] == "none").all() and (idle["tier"] == 1).all()
+    assert (idle["reply_action"] == "none").all() and (idle["tier"] == 1).all()
     assert idle[["responder_id", "first_response_s", "resolved", "csat"]].isna().all().all()
     busy = small[small["actionable"]]
     assert busy[["responder_id", "first_response_s", "resolved"]].notna().all().all()

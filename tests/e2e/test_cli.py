@@ -32,7 +32,7 @@ def test_train_registers_champion_and_evaluate_prints_documented_json(
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model_version"] == "v1"
-    for head in ("intent", "sentiment", "actionable", "reply_mode", "tier"):
+    for head in ("intent", "sentiment", "actionable", "reply_action", "tier"):
         assert {"n", "accuracy", "macro_f1", "per_class"} <= set(report["heads"][head])
         assert report["heads"][head]["n"] == 60  # the time-ordered test fifth of 300 rows
     assert {"hit_at_1", "hit_at_3"} <= set(report["heads"]["responder"])

@@ -52,7 +52,7 @@ def test_corrections_are_in_the_retrained_models_training_data(tmp_path: Path) -
     assert main(["export-feedback", "--since", "2000-01-01", "--out", str(feedback)], settings) == 0
     exported = pd.read_csv(feedback).set_index("text")
     assert exported.loc[texts[1], "intent"] == "order_issue"
-    assert exported.loc[texts[1], "reply_mode"] == "private"
+    assert exported.loc[texts[1], "reply_action"] == "private"
     assert not exported.loc[texts[0], "actionable"]
 
     args = ["train", "--data", str(history), "--data", str(feedback)]

@@ -104,5 +104,5 @@ def test_bundle_metadata_records_versions_and_fingerprint(trained: TrainResult) 
         meta
     )
     assert "scikit-learn" in meta["libraries"]
-    assert set(meta["heads"]) == {"intent", "sentiment", "actionable", "reply_mode", "tier"}
+    assert set(meta["heads"]) == {"intent", "sentiment", "actionable", "reply_action", "tier"}
     assert pd.notna(meta["metrics"]["intent"]["accuracy"])

@@ -45,7 +45,7 @@ def test_reply_against_none_puts_the_prediction_in_the_queue(client: TestClient)
     before = _queue(client, reason="replied_against_none")["total"]
     r = client.post(
         "/v1/mentions/s1/outcome",
-        json={"responder_id": "ana", "reply_mode": "public", "first_response_s": 60},
+        json={"responder_id": "ana", "reply_action": "public", "first_response_s": 60},
     )
     assert r.status_code == 201, r.text
     assert _queue(client, reason="replied_against_none")["total"] == before + 1

@@ -157,7 +157,7 @@ def test_resolved_outcome_releases_the_claim(client: TestClient) -> None:
             "csat": 5,
             "first_response_s": 120,
             "replied_at": "2026-11-23T10:00:00Z",
-            "reply_mode": "private",
+            "reply_action": "private",
         },
     )
     assert r.status_code == 201 and r.json()["released_claim"] is True

@@ -17,7 +17,7 @@ import pandas as pd
 
 from switchboard.data.adapters import ADAPTERS
 from switchboard.data.errors import DataError
-from switchboard.data.schema import COLUMN_NAMES
+from switchboard.data.schema import COLUMN_NAMES, RENAMED_COLUMNS
 from switchboard.data.validate import validate_cases, write_rejects
 
 FORMATS: tuple[str, ...] = ("auto", *ADAPTERS)
@@ -66,7 +66,7 @@ def load_raw(
         if fmt not in ADAPTERS:
             raise DataError(f"unknown format {fmt!r}; choose from {list(FORMATS)}")
         return ADAPTERS[fmt](path)
-    frame = read_table(path)
+    frame = read_table(path).rename(columns=RENAMED_COLUMNS)
     mapping = dict(mapping or {})
     missing = [src for src in mapping.values() if src not in frame.columns]
     if missing:

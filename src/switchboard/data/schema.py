@@ -10,6 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from switchboard.vocabulary import (  # noqa: F401 - re-exported: the schema's closed sets
+    CARE_INTENTS,
+    CLASSIFIER_HEADS,
+    REPLY_ACTIONS,
+    SENTIMENTS,
+    SPLITS,
+    TIER_NAMES,
+    TIERS,
+)
+
 ColumnKind = Literal["str", "int", "float", "bool", "datetime", "category"]
 
 
@@ -25,35 +35,6 @@ class Column:
     values: tuple[str, ...] | None = None
 
 
-SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
-REPLY_MODES: tuple[str, ...] = ("public", "private", "none")
-TIERS: tuple[int, ...] = (1, 2, 3, 4, 5)
-TIER_NAMES: dict[int, str] = {
-    1: "monitor",
-    2: "automated",
-    3: "care_agent",
-    4: "specialist",
-    5: "crisis",
-}
-SPLITS: tuple[str, ...] = ("train", "val", "test")
-
-# The intents the synthetic generator plants and the default policy knows. Real datasets bring
-# their own intent vocabularies (airline negative reasons, banking77), so `intent` is open.
-CARE_INTENTS: tuple[str, ...] = (
-    "complaint",
-    "question",
-    "account_billing",
-    "outage",
-    "praise",
-    "product_idea",
-    "sales_lead",
-    "crisis",
-    "spam",
-    "troll",
-    "chatter",
-    "order_issue",
-)
-
 COLUMNS: tuple[Column, ...] = (
     Column("case_id", "str", "Unique id of the mention; generated from the row number if absent."),
     Column("text", "str", "The mention as posted.", required=True),
@@ -68,7 +49,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("intent", "str", "What the author wants (open vocabulary).", label=True),
     Column("sentiment", "category", "Tone of the mention.", label=True, values=SENTIMENTS),
     Column("actionable", "bool", "Did the mention deserve a reply at all.", label=True),
-    Column("reply_mode", "category", "How it was answered.", label=True, values=REPLY_MODES),
+    Column("reply_action", "category", "How it was answered.", label=True, values=REPLY_ACTIONS),
     Column("tier", "int", "Escalation tier 1-5 it was handled at.", label=True),
     Column("responder_id", "str", "Who answered.", label=True),
     Column("first_response_s", "float", "Seconds from post to first reply (>= 0).", label=True),
@@ -78,10 +59,10 @@ COLUMNS: tuple[Column, ...] = (
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+# Older names of schema columns, still accepted on load (files written before the rename).
+RENAMED_COLUMNS: dict[str, str] = {"reply_mode": "reply_action"}
 LABEL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.label)
 
-# Model heads that train directly on a label column of the same name.
-CLASSIFIER_HEADS: tuple[str, ...] = ("intent", "sentiment", "actionable", "reply_mode", "tier")
 
 # `switchboard export-feedback` writes cases plus `<file>.feedback.json` describing them; training
 # recognises feedback files by that sidecar (and logs both to MLflow).

@@ -875,7 +875,7 @@ class Labels:
     intent: np.ndarray
     sentiment: np.ndarray
     actionable: np.ndarray
-    reply_mode: np.ndarray
+    reply_action: np.ndarray
     tier: np.ndarray
 
 
@@ -914,11 +914,11 @@ def add_label_noise(rng: np.random.Generator, labels: Labels, rate: float = LABE
 def _flip_reply(labels: Labels, i: int, u: float) -> None:
     """Someone answered what needed no answer, ignored a case, or took it to DM anyway."""
     if not labels.actionable[i]:
-        labels.actionable[i], labels.reply_mode[i], labels.tier[i] = True, "public", 2
+        labels.actionable[i], labels.reply_action[i], labels.tier[i] = True, "public", 2
     elif u < 0.3:
-        labels.actionable[i], labels.reply_mode[i], labels.tier[i] = False, "none", 1
+        labels.actionable[i], labels.reply_action[i], labels.tier[i] = False, "none", 1
     else:
-        labels.reply_mode[i] = "public" if labels.reply_mode[i] == "private" else "private"
+        labels.reply_action[i] = "public" if labels.reply_action[i] == "private" else "private"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1060,7 +1060,7 @@ def _frame(
             "intent": pd.Series(labels.intent, dtype="str"),
             "sentiment": pd.Series(labels.sentiment, dtype="str"),
             "actionable": labels.actionable.astype(bool),
-            "reply_mode": pd.Series(labels.reply_mode, dtype="str"),
+            "reply_action": pd.Series(labels.reply_action, dtype="str"),
             "tier": labels.tier.astype(np.int64),
             **outcomes,
         }
@@ -1132,7 +1132,9 @@ def summary(cases: pd.DataFrame) -> str:
     counts = cases["intent"].value_counts()
     lines = [f"{len(cases)} cases, {int(cases['actionable'].sum())} actionable"]
     lines += [f"  {intent:<16}{counts.get(intent, 0):>8}" for intent in CARE_INTENTS]
-    lines.append("  reply_mode: " + ", ".join(f"{k}={v}" for k, v in _counts(cases, "reply_mode")))
+    lines.append(
+        "  reply_action: " + ", ".join(f"{k}={v}" for k, v in _counts(cases, "reply_action"))
+    )
     lines.append("  tier:       " + ", ".join(f"{k}={v}" for k, v in _counts(cases, "tier")))
     return "\n".join(lines)
 

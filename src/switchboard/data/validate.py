@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from switchboard.data.errors import DataError
-from switchboard.data.schema import COLUMNS, LABEL_COLUMNS, REPLY_MODES, SENTIMENTS, SPLITS, TIERS
+from switchboard.data.schema import COLUMNS, LABEL_COLUMNS, REPLY_ACTIONS, SENTIMENTS, SPLITS, TIERS
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
 BOOL_COLUMNS = ("author_verified", "actionable", "resolved")
-CLOSED = {"sentiment": SENTIMENTS, "reply_mode": REPLY_MODES, "split": SPLITS}
+CLOSED = {"sentiment": SENTIMENTS, "reply_action": REPLY_ACTIONS, "split": SPLITS}
 STRING_COLUMNS = tuple(c.name for c in COLUMNS if c.kind in ("str", "category"))
 
 

@@ -38,6 +38,10 @@ EXPERTISE = "expertise.joblib"
 EMBEDDER = "embedder.joblib"
 
 
+# Bundles trained before the reply head was renamed still load under today's name.
+_HEAD_RENAMES = {"head-reply_mode.joblib": "head-reply_action.joblib"}
+
+
 class BundleIntegrityError(Exception):
     """The bundle on disk is not the one that was registered; it must not be loaded."""
 
@@ -217,7 +221,7 @@ def load_bundle(directory: Path, manifest_sha256: str | None = None) -> Bundle:
     files = verify_bundle(directory, manifest_sha256)
     metadata = json.loads((directory / METADATA).read_text())
     heads = {
-        name[len("head-") : -len(".joblib")]: joblib.load(directory / name)
+        _HEAD_RENAMES.get(name, name)[len("head-") : -len(".joblib")]: joblib.load(directory / name)
         for name in sorted(files)
         if name.startswith("head-")
     }

@@ -196,7 +196,7 @@ def _model_or_default(
     defaults = policy.config["intent_defaults"]
     d = defaults.get(intent or "unknown", defaults["unknown"])
     reply, tier, rules = d["reply"], int(d["tier"]), []
-    rm, th = heads.get("reply_mode"), heads.get("tier")
+    rm, th = heads.get("reply_action"), heads.get("tier")
     if _trusted(rm, policy) and rm is not None and rm.label in REPLIES:
         reply = rm.label
     if _trusted(th, policy) and th is not None:
@@ -229,7 +229,7 @@ def _draft(
     silence = _no_reply(cues, intent, heads, context, policy)
     if silence is not None and not private_hits:
         return _Draft("none", 1, [*rules, silence], cues)
-    relevant = [heads.get(h) for h in ("intent", "actionable", "reply_mode", "tier")]
+    relevant = [heads.get(h) for h in ("intent", "actionable", "reply_action", "tier")]
     doubtful = [h for h in relevant if h is not None and not _trusted(h, policy)]
     abstain = bool(doubtful) or not heads
     if reply == "none" or tier == 1:

@@ -103,7 +103,7 @@ outcomes = Table(
     Column("mention_id", String(200), nullable=False, index=True),
     Column("responder_id", String(100), nullable=False),
     Column("replied_at", DateTime(timezone=True), nullable=True),
-    Column("reply_mode", String(10), nullable=True),
+    Column("reply_action", String(10), nullable=True),
     Column("resolved", Boolean, nullable=True),
     Column("csat", Float, nullable=True),
     Column("first_response_s", Float, nullable=True),

@@ -71,21 +71,21 @@ def _case(p: Any, verdict: Any | None, outcome: Any | None) -> dict[str, Any]:
         row |= {
             "intent": verdict.intent,
             "sentiment": verdict.sentiment,
-            "reply_mode": verdict.reply_action,
+            "reply_action": verdict.reply_action,
             "actionable": verdict.reply_action != "none",
             "tier": verdict.tier,
             "responder_id": verdict.responder_id,
         }
     if outcome is not None:
-        replied = outcome.reply_mode in ("public", "private")
+        replied = outcome.reply_action in ("public", "private")
         row |= {
             "responder_id": row.get("responder_id") or (outcome.responder_id if replied else None),
             "first_response_s": outcome.first_response_s,
             "resolved": outcome.resolved,
             "csat": outcome.csat,
         }
-        if verdict is None and outcome.reply_mode:
-            row |= {"reply_mode": outcome.reply_mode, "actionable": replied}
+        if verdict is None and outcome.reply_action:
+            row |= {"reply_action": outcome.reply_action, "actionable": replied}
     return row
 
 

@@ -55,8 +55,8 @@ def reasons_at_scoring(r: ScoreOut, rate: float, low_confidence: float) -> list[
 def reasons_from_outcome(row: Any, outcome: dict[str, Any]) -> list[str]:
     """`row`: the prediction (reply_action, output); `outcome`: what the SMMS reported."""
     found = []
-    replied = outcome.get("reply_mode") in ("public", "private") or (
-        outcome.get("replied_at") is not None and outcome.get("reply_mode") != "none"
+    replied = outcome.get("reply_action") in ("public", "private") or (
+        outcome.get("replied_at") is not None and outcome.get("reply_action") != "none"
     )
     if replied and row.reply_action == "none":
         found.append("replied_against_none")

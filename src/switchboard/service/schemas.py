@@ -156,7 +156,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
 class OutcomeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     responder_id: NonEmpty
     replied_at: datetime | None = None
-    reply_mode: Literal["public", "private", "none"] | None = None
+    reply_action: Literal["public", "private", "none"] | None = None
     resolved: bool | None = None
     csat: Annotated[float, Meta(ge=1, le=5)] | None = None
     first_response_s: Annotated[float, Meta(ge=0)] | None = None
