@@ -5,15 +5,14 @@ numbers drawn per mention up front):
 - round_robin: every mention is answered; the next agent in a fixed cycle who is on shift and
   below capacity takes it (Chatwoot's and Zammad's default);
 - least_loaded: every mention is answered; the on-shift agent with the lowest load takes it;
-- switchboard: the trained bundle and `switchboard.routing.policy.decide`, exactly as the service calls
-  them, with the team's live presence and load; "none" is left alone, the rest goes to the top
+- switchboard: `Router.recommend` on each arrival, exactly as the service calls it, with the team's live presence and load; "none" is left alone, the rest goes to the top
   ranked responder allowed at the decided tier, or waits by priority;
 - switchboard_overflow: the same, but once a mention has waited half its SLA with nobody at its
   tier free, the queue hands it to the least-loaded on-shift agent (the widening that
   "bullseye" queues do; it is the SMMS queue's rule, not the service's).
 
 The world (`WORLD`) is an assumption, stated here and printed with the table: success depends on
-skill match and language like the synthetic generator's history (datasets/synth.py); handling
+skill match and language like the synthetic generator's history (switchboard.data.synth); handling
 time grows with the true tier; a crisis that reaches a non-crisis agent is escalated after that
 agent has read it (`HANDOFF_S`). Arrivals are synthetic (time-of-day curve, bursts, the weekend
 crisis spike); the model never saw this stream (trained on another seed).
@@ -36,7 +35,10 @@ import pandas as pd
 
 from bench.common import table, write_result
 from switchboard.data.synth import SyntheticData, _spike_day, generate
-from switchboard.routing.policy import Policy, _in_shift, decide, load_policy, rank_responders
+from switchboard.ml.bundle import Bundle
+from switchboard.routing.policy import Policy, load_policy
+from switchboard.routing.ranking import in_shift
+from switchboard.routing.router import Recommendation, Router
 from switchboard.routing.types import AuthorHistory, Context, Mention, Responder
 from switchboard.settings import get_settings
 from switchboard.training.fit import fit_bundle
@@ -78,8 +80,7 @@ class Stream:
     cases: pd.DataFrame
     t: np.ndarray  # seconds since the first arrival
     start: datetime
-    heads: list[dict[str, Any]]
-    expertise: np.ndarray  # mentions x team
+    bundle: Bundle  # trained on another seed's history
     luck: np.ndarray  # uniform draw per mention for success
     speed: np.ndarray  # lognormal factor per mention for response delay
     effort: np.ndarray  # lognormal factor per mention for handling time
@@ -97,17 +98,12 @@ def build_stream(n_train: int, n_sim: int, days: int, seed: int) -> tuple[Stream
     cases = cases[(cases["created_at"] >= lo) & (cases["created_at"] < hi)].reset_index(drop=True)
     team = [Responder(**{**r, **_tuples(r)}) for r in data.roster]
     rng = np.random.default_rng(seed)
-    X = trained.rows(cases)
-    heads = trained.predict_heads(X)
-    ids = [r.id for r in team]
-    intents = [h["intent"].probabilities for h in heads]
     start = cases["created_at"].iloc[0].to_pydatetime()
     stream = Stream(
         cases=cases,
         t=(cases["created_at"] - cases["created_at"].iloc[0]).dt.total_seconds().to_numpy(),
         start=start,
-        heads=heads,
-        expertise=trained.expertise_scores(X, ids, intents),
+        bundle=trained,
         luck=rng.random(len(cases)),
         speed=rng.lognormal(0.0, 0.6, len(cases)),
         effort=rng.lognormal(0.0, 0.5, len(cases)),
@@ -144,7 +140,8 @@ class Simulation:
         self.events: list[tuple[float, int, str, int]] = []
         self.seq = itertools.count()
         self.waiting: list[tuple[float, int, int]] = []  # (-priority or 0, arrival order, i)
-        self.decisions: dict[int, Any] = {}
+        self.router = Router(stream.bundle, policy)
+        self.decisions: dict[int, Recommendation] = {}
         self.rr = 0
         self.authors: dict[str, AuthorHistory] = {}
         self.brand_times: dict[str, deque[float]] = {}
@@ -175,37 +172,32 @@ class Simulation:
     def _roster(self, t: float) -> list[Responder]:
         now = self._now(t)
         return [
-            replace(a.profile, online=_in_shift(a.profile, now), open_cases=a.open)
+            replace(a.profile, online=in_shift(a.profile, now), open_cases=a.open)
             for a in self.agents
         ]
 
     def _arrive(self, t: float, i: int) -> None:
         if self.strategy.startswith("switchboard"):
-            d = decide(
-                self.s.mentions[i],
-                self.s.heads[i],
-                self._context(t, i),
-                self._roster(t),
-                self._expertise(i),
-                self.policy,
-            )
-            self._remember(t, i, d)
-            if d.reply_action == "none":
+            rec = self.router.recommend(
+                [self.s.mentions[i]], [self._context(t, i)], self._roster(t)
+            )[0]
+            self._remember(t, i, rec)
+            if rec.decision.reply_action == "none":
                 return
-            self.decisions[i] = d
-            if d.tier == 5:
+            self.decisions[i] = rec
+            if rec.decision.tier == 5:
                 self.outcomes[i].escalated_s = 0.0  # the crisis team is paged at once
         heapq.heappush(self.waiting, (-self._priority(i), i, i))
         self._drain(t)
 
     def _priority(self, i: int) -> int:
-        d = self.decisions.get(i)
-        return d.priority if d is not None else 0
+        rec = self.decisions.get(i)
+        return rec.decision.priority if rec is not None else 0
 
     def _drain(self, t: float) -> None:
         """Offer waiting mentions, most urgent first, to whoever can take them now."""
         now = self._now(t)
-        on_shift = [k for k, a in enumerate(self.agents) if _in_shift(a.profile, now)]
+        on_shift = [k for k, a in enumerate(self.agents) if in_shift(a.profile, now)]
         roster = self._roster(t) if self.strategy.startswith("switchboard") else []
         kept = []
         while self.waiting:
@@ -236,29 +228,19 @@ class Simulation:
             return k
         if self.strategy == "least_loaded":
             return self._least_loaded(free)
-        d = self.decisions[i]
+        rec = self.decisions[i]
+        d = rec.decision
         if not any(d.tier in self.agents[k].profile.tiers for k in free):  # no need to rank
             sla = d.sla_seconds or WORLD["patience_s"]
             overdue = t - self.s.t[i] >= sla * WORLD["overflow_at_sla_share"]
             return self._least_loaded(free) if overdue and "overflow" in self.strategy else None
-        ranked, _ = rank_responders(
-            self.s.mentions[i],
-            d.tier,
-            self.s.heads[i]["intent"].label,
-            roster,
-            self._expertise(i),
-            self._context(t, i),
-            self.policy,
-        )
+        ranked, _ = self.router.rerank(rec, roster, self._context(t, i))
         if not ranked:  # e.g. nobody free speaks the language: the tier's least-loaded takes it
             return self._least_loaded([k for k in free if d.tier in self.agents[k].profile.tiers])
         return next(k for k, a in enumerate(self.agents) if a.profile.id == ranked[0].id)
 
     def _least_loaded(self, free: list[int]) -> int:
         return min(free, key=lambda k: (self.agents[k].open / self.agents[k].profile.capacity, k))
-
-    def _expertise(self, i: int) -> dict[str, float]:
-        return dict(zip([a.profile.id for a in self.agents], self.s.expertise[i], strict=True))
 
     def _assign(self, t: float, i: int, k: int) -> None:
         agent, case, out = self.agents[k], self.s.cases.iloc[i], self.outcomes[i]
@@ -288,19 +270,19 @@ class Simulation:
         author = self.authors.get(self.s.mentions[i].author_id or "", AuthorHistory())
         return Context(now=self._now(t), author=author, volume_ratio=ratio)
 
-    def _remember(self, t: float, i: int, d: Any) -> None:
+    def _remember(self, t: float, i: int, rec: Recommendation) -> None:
         """What the service's prediction log would hold: brand volume and author history."""
         times = self.brand_times.setdefault(self.s.mentions[i].brand or "", deque())
         times.append(t)
         while times and times[0] < t - 86_400:
             times.popleft()
         key = self.s.mentions[i].author_id or ""
-        h, heads = self.authors.get(key, AuthorHistory()), self.s.heads[i]
+        h, heads = self.authors.get(key, AuthorHistory()), rec.heads
         self.authors[key] = AuthorHistory(
             h.recent_mentions + 1,
             h.recent_negative + (heads["sentiment"].label == "negative"),
             h.recent_abusive + (heads["intent"].label in ("spam", "troll")),
-            h.recent_replied + (d.reply_action != "none"),
+            h.recent_replied + (rec.decision.reply_action != "none"),
         )
 
 
@@ -388,7 +370,7 @@ def _print(p: dict[str, Any], out: Callable[[str], None] = print) -> None:
     out(table([c[1] for c in COLUMNS], [[r[c[0]] for c in COLUMNS] for r in p["rows"]]))
     out(
         "TTFR = time to first response of answered actionable mentions; SLA per true tier from "
-        "models/policy.toml (unanswered actionable mentions count as breaches); resolved = share "
+        "the policy (unanswered actionable mentions count as breaches); resolved = share "
         "of actionable mentions. World assumptions: bench/routing_sim.py WORLD."
     )
 

@@ -83,9 +83,10 @@ def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
 
     from switchboard.ml.registry import CHAMPION, Registry
     from switchboard.routing.policy import load_policy
+    from switchboard.routing.router import Router
     from switchboard.service.roster import load_roster
     from switchboard.service.schemas import MentionIn
-    from switchboard.service.scoring import score_batch
+    from switchboard.service.scoring import EXPLAIN_FEATURES, score_batch
     from switchboard.settings import Settings
 
     settings = Settings(data_dir=data_dir)
@@ -94,9 +95,10 @@ def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
     roster = [r.__class__(**{**_fields(r), "online": True}) for r in load_roster(ROSTER)]
     mentions = [msgspec.convert(b, MentionIn) for b in bodies]
     now = datetime.now(UTC)
+    router = Router(bundle, policy, explain=EXPLAIN_FEATURES)
 
     def score(m: MentionIn) -> object:
-        return score_batch(bundle, policy, [m], roster, now)
+        return score_batch(router, [m], roster, now)
 
     bundle.warm()
     for m in mentions[:50]:  # warm the expertise tables too
@@ -105,10 +107,8 @@ def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
     gc.freeze()  # as the service does after loading a bundle (service/app.py)
 
     single = [_once(lambda m=m: score(m)) for m in mentions]
-    stage_us = _stages(bundle, policy, roster, mentions, now)
-    batch_s = min(
-        _once(lambda: score_batch(bundle, policy, mentions, roster, now)) for _ in range(3)
-    )
+    stage_us = _stages(router, roster, mentions, now)
+    batch_s = min(_once(lambda: score_batch(router, mentions, roster, now)) for _ in range(3))
     return {
         "single": _percentiles(single),
         "stages_us_p50": {k: round(v, 1) for k, v in stage_us.items()},
@@ -117,37 +117,32 @@ def in_process(data_dir: Path, bodies: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _stages(
-    bundle: Any, policy: Any, roster: list[Any], mentions: list[Any], now: datetime
-) -> dict[str, float]:
-    """Median microseconds per stage for one mention: the split of the floor."""
+def _stages(router: Any, roster: list[Any], mentions: list[Any], now: datetime) -> dict[str, float]:
+    """Median microseconds per stage for one mention: the split of the floor.
+
+    Each stage of `Router.recommend` is timed alone on inputs that a full recommendation made.
+    """
     import msgspec
 
     from switchboard.ml.text import normalise
     from switchboard.routing.policy import decide
     from switchboard.routing.types import Context
-    from switchboard.service.scoring import EXPLAIN_FEATURES, to_mention, to_response
+    from switchboard.service.scoring import to_mention, to_response
 
-    ids = [r.id for r in roster]
-    ctx = Context(now=now)
+    bundle, policy, ctx = router.bundle, router.policy, Context(now=now)
     inputs = []
     for m in mentions:
-        frame = _frame(m)
-        X = bundle.rows(frame)
-        preds = bundle.predict_heads(X, explain=EXPLAIN_FEATURES)[0]
-        probs = [preds["intent"].probabilities]
-        expertise = dict(zip(ids, bundle.expertise_scores(X, ids, probs)[0], strict=True))
         mention = to_mention(m)
-        decision = decide(mention, preds, ctx, roster, expertise, policy)
-        inputs.append((m, frame, X, preds, probs, expertise, mention, decision))
+        rec = router.recommend([mention], [ctx], roster)[0]
+        inputs.append((mention, router.vectorise([mention]), rec))
     stages: dict[str, Callable[[tuple], object]] = {
         "normalise": lambda i: normalise(i[0].text),
-        "vectorise": lambda i: bundle.rows(i[1]),
-        **{f"head:{n}": (lambda i, h=h: h.predict_proba(i[2])) for n, h in bundle.heads.items()},
-        "all heads+explain": lambda i: bundle.predict_heads(i[2], explain=EXPLAIN_FEATURES),
-        "expertise": lambda i: bundle.expertise_scores(i[2], ids, i[4]),
-        "policy": lambda i: decide(i[6], i[3], ctx, roster, i[5], policy),
-        "response": lambda i: msgspec.json.encode(to_response(i[6], i[3], i[7], bundle, policy)),
+        "vectorise": lambda i: router.vectorise([i[0]]),
+        **{f"head:{n}": (lambda i, h=h: h.predict_proba(i[1])) for n, h in bundle.heads.items()},
+        "all heads+explain": lambda i: bundle.predict_heads(i[1], explain=router.explain),
+        "expertise": lambda i: router.expertise(i[1], [i[2].heads], roster),
+        "policy": lambda i: decide(i[0], i[2].heads, ctx, roster, i[2].expertise, policy),
+        "response": lambda i: msgspec.json.encode(to_response(i[2], router)),
     }
     out = {
         name: float(np.median([_once(partial(fn, i)) for i in inputs])) * 1e6
@@ -159,16 +154,6 @@ def _stages(
 
 def _fields(obj: object) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in obj.__slots__}  # type: ignore[attr-defined]
-
-
-def _frame(m: Any) -> dict[str, list[Any]]:
-    author = m.author
-    return {
-        "text": [m.text],
-        "author_followers": [author.followers if author else None],
-        "author_verified": [author.verified if author else None],
-        "channel": [m.channel],
-    }
 
 
 @contextmanager

@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "service": {"routing", "ml", "data"},
     "cli": {"service", "training", "routing", "ml", "data"},
 }
-ROOT_MODULES = {"settings", "vocabulary"}
+ROOT_MODULES = {"settings", "vocabulary", "errors"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -69,6 +69,11 @@ def _loaded_after(statement: str, prefixes: tuple[str, ...]) -> list[str]:
 def test_service_never_loads_training() -> None:
     """Check that importing the service app leaves the offline pipeline unloaded."""
     assert _loaded_after("import switchboard.service.app", ("switchboard.training",)) == []
+
+
+def test_command_line_loads_neither_side_until_a_command_runs() -> None:
+    """Check that `switchboard serve` (or --help) does not load the training stack."""
+    assert _loaded_after("import switchboard.cli", ("switchboard.training", "mlflow")) == []
 
 
 def test_training_never_loads_the_web_stack() -> None:

@@ -1,26 +1,31 @@
-"""`python -m service serve [--host H] [--port P] [--seed-roster FILE]`
-`python -m service keys create --scopes score,roster`.
+"""`switchboard serve | keys | export-feedback | quickstart`: the service side's commands.
+
+`quickstart` may train (on the shipped sample) and then *replaces its process* with
+`switchboard serve`, so the service never carries the training stack in memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
+from switchboard.cli.common import CliError, say
+from switchboard.settings import SHIPPED_DATA, Settings
 
-from switchboard.service import store
-from switchboard.service.app import create_app
-from switchboard.service.auth import SCOPES, any_db_keys, create_key
-from switchboard.service.db import make_engine, migrate
-from switchboard.service.roster import load_roster
-from switchboard.settings import Settings, get_settings
+SAMPLE_CASES = SHIPPED_DATA / "sample" / "cases.csv"
+SAMPLE_ROSTER = SHIPPED_DATA / "sample" / "roster.json"
 
 
 def prepare(settings: Settings, seed_roster: Path | None) -> None:
     """Migrate, seed an empty roster, and make a demo key when no key exists at all."""
+    from switchboard.service import store
+    from switchboard.service.auth import SCOPES, any_db_keys, create_key
+    from switchboard.service.db import make_engine, migrate
+    from switchboard.service.roster import load_roster
+
     engine = make_engine(settings.db_url)
     migrate(engine)
     if seed_roster is not None:
@@ -38,33 +43,113 @@ def prepare(settings: Settings, seed_roster: Path | None) -> None:
     engine.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the scoring service")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--seed-roster", type=Path, help="roster JSON, used if the roster is empty")
-    keys = sub.add_parser("keys", help="API keys")
-    keys.add_argument("action", choices=["create"])
-    keys.add_argument("--scopes", required=True, help=f"comma-separated from {list(SCOPES)}")
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    if args.command == "keys":
-        engine = make_engine(settings.db_url)
-        migrate(engine)
-        try:
-            print(create_key(engine, frozenset(s.strip() for s in args.scopes.split(","))))
-        except ValueError as exc:
-            print(f"python -m service keys: error: {exc}", file=sys.stderr)
-            return 2
-        return 0
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from switchboard.service.app import create_app
+
     prepare(settings, args.seed_roster)
-    host, port = args.host or settings.host, args.port or settings.port
-    print(f"Switchboard on http://{host}:{port} (OpenAPI at /schema)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    say(f"Switchboard on http://{args.host}:{args.port} (OpenAPI at /schema)")
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.service.auth import create_key
+    from switchboard.service.db import make_engine, migrate
+
+    engine = make_engine(settings.db_url)
+    try:
+        migrate(engine)
+        print(create_key(engine, frozenset(s.strip() for s in args.scopes.split(","))))
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _since(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CliError(f"--since must be a date like 2026-11-01, got {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.service.db import make_engine, migrate
+    from switchboard.service.feedback import export, sidecar
+
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise CliError(f"no service database at {url.removeprefix('sqlite:///')}")
+    since = _since(args.since)
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        report = export(engine, since, args.out)
+    finally:
+        engine.dispose()
+    print(
+        f"exported {report.rows} labelled cases ({report.reviewed} reviewed, "
+        f"{report.outcome_only} from outcomes only) to {args.out}; manifest {sidecar(args.out)}"
+    )
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.data.loaders import load_cases
+    from switchboard.ml.registry import CHAMPION, Registry
+    from switchboard.training.pipeline import train_and_register
+
+    registry = Registry(settings.registry_path)
+    if registry.has(CHAMPION):
+        say(f"champion {registry.get(CHAMPION).version} found in {registry.index_path}")
+    else:
+        say(f"no champion model yet: training on the shipped sample {SAMPLE_CASES}")
+        report = load_cases(
+            [SAMPLE_CASES], "auto", {}, settings.data_dir / "rejects" / "sample.csv"
+        )
+        say(report.summary())
+        version, _ = train_and_register(report.accepted, settings, [str(SAMPLE_CASES)])
+        say(f"trained and promoted {version}")
+    if args.no_serve:
+        return 0
+    return _exec_serve(args, SAMPLE_ROSTER)
+
+
+def _exec_serve(args: argparse.Namespace, seed_roster: Path) -> int:
+    """Replace this process with `switchboard serve`: the training side stays behind."""
+    argv = [sys.executable, "-m", "switchboard", "serve", "--host", args.host]
+    argv += ["--port", str(args.port), "--seed-roster", str(seed_roster)]
+    os.execv(argv[0], argv)
+    return 0  # pragma: no cover
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export-feedback", help="reviewed predictions and outcomes as labelled cases (CSV)"
+    )
+    p.add_argument("--since", required=True, help="verdicts/outcomes recorded from this date on")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_export_feedback)
+
+    p = sub.add_parser("keys", help="API keys for the service")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("--scopes", required=True, help="comma-separated: score, roster, review, admin")
+    p.set_defaults(func=cmd_keys)
+
+    for name, func, text in (
+        ("serve", cmd_serve, "run the scoring service"),
+        ("quickstart", cmd_quickstart, "train on the shipped sample if needed, then serve"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default=None)
+        p.add_argument("--port", type=int, default=None)
+        p.set_defaults(func=func)
+    sub.choices["serve"].add_argument(
+        "--seed-roster", type=Path, help="roster JSON, used if the roster is empty"
+    )
+    sub.choices["quickstart"].add_argument("--no-serve", action="store_true")

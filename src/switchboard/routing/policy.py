@@ -1,7 +1,7 @@
 """The routing policy: model outputs + cues + context -> reply, tier, priority, SLA, responders.
 
 Established social-care practice, as named rules with reason codes, all tunable in
-`models/policy.toml`. Precedence, highest first:
+`policy.toml` beside this module. Precedence, highest first:
 
 1. crisis (safety, legal threat, media, executive, crisis intent, volume spike) -> tier 5,
    whatever else is true: a troll who writes "my child was injured" still escalates;
@@ -20,23 +20,21 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from switchboard.data.schema import TIER_NAMES
 from switchboard.ml.bundle import HeadPrediction
 from switchboard.routing.cues import compile_words, find_cues
+from switchboard.routing.ranking import rank_responders
 from switchboard.routing.types import (
     AuthorHistory,
     Context,
     Decision,
     Mention,
-    RankedResponder,
     Responder,
     RuleHit,
 )
+from switchboard.vocabulary import REPLY_ACTIONS, TIER_NAMES
 
 SECTIONS = {
     "version",
@@ -51,7 +49,7 @@ SECTIONS = {
     "ranking",
     "cues",
 }
-REPLIES = ("public", "private", "none")
+REPLIES = REPLY_ACTIONS
 
 
 class PolicyError(Exception):
@@ -260,64 +258,6 @@ def _priority(
         p += policy.get("priority", "urgent_cue")
     p += influence * policy.get("influence", "max_priority_boost")
     return int(max(0, min(100, round(p))))
-
-
-def _in_shift(r: Responder, now: datetime) -> bool:
-    try:
-        hour = now.astimezone(ZoneInfo(r.timezone)).hour
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    if r.shift_start_hour <= r.shift_end_hour:
-        return r.shift_start_hour <= hour < r.shift_end_hour
-    return hour >= r.shift_start_hour or hour < r.shift_end_hour  # shift wraps midnight
-
-
-def rank_responders(
-    mention: Mention,
-    tier: int,
-    intent: str | None,
-    roster: Sequence[Responder],
-    expertise: Mapping[str, float],
-    context: Context,
-    policy: Policy,
-) -> tuple[list[RankedResponder], str | None]:
-    """Expertise x presence x spare capacity x speed x language, among tier-allowed people."""
-    allowed = [r for r in roster if tier in r.tiers]
-    if not allowed:
-        return [], "nobody_for_tier"
-    present = [r for r in allowed if r.online and _in_shift(r, context.now)]
-    if not present:
-        return [], "nobody_online"
-    free = [r for r in present if r.open_cases < r.capacity]
-    if not free:
-        return [], "all_at_capacity"
-    ranking = policy.config["ranking"]
-    ranked = []
-    for r in free:
-        reasons = ["online", "in_shift", f"spare_capacity:{r.capacity - r.open_cases}"]
-        lang = 1.0
-        if mention.language and mention.language not in r.languages:
-            lang = float(ranking["language_mismatch"])
-            if lang <= 0:
-                continue
-        elif mention.language:
-            reasons.append(f"language:{mention.language}")
-        skill = intent is not None and intent in r.skills
-        expert = min(1.0, expertise.get(r.id, 0.5) * (ranking["skill_boost"] if skill else 1.0))
-        if skill:
-            reasons.append("skill_match")
-        speed = 1.0
-        if r.median_response_s is not None:
-            speed = 1.0 / (1.0 + r.median_response_s / ranking["response_scale_s"])
-            if speed >= 0.5:
-                reasons.append("fast_responder")
-        spare = 1.0 - r.open_cases / r.capacity
-        score = expert * spare * speed * lang
-        ranked.append(RankedResponder(r.id, round(float(score), 4), tuple(reasons)))
-    if not ranked:
-        return [], "no_language_match"
-    ranked.sort(key=lambda x: (-x.score, x.id))
-    return ranked, None
 
 
 def decide(

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from switchboard.service.schemas import ErrorOut
+
+_PATH = re.compile(r"`(\$[^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+
 
 class SwitchboardError(Exception):
     """Base of every error the service reports to a client."""
@@ -57,3 +69,51 @@ class Conflict(ClientError):
     def __init__(self, code: str, detail: str, field: str | None = None) -> None:
         super().__init__(detail, field)
         self.code = code
+
+
+def _error(status: int, code: str, detail: str, field: str | None) -> Response[ErrorOut]:
+    return Response(ErrorOut(error=code, detail=detail, field=field), status_code=status)
+
+
+def handle_switchboard_error(_: Request, exc: SwitchboardError) -> Response[ErrorOut]:
+    return _error(exc.status_code, exc.code, exc.detail, exc.field)
+
+
+def _field(error: dict[str, Any]) -> str | None:
+    """The JSON path of the offending field, from msgspec's key or message."""
+    message = str(error.get("message", ""))
+    for pattern in (_PATH, _MISSING, _UNKNOWN):
+        if m := pattern.search(message):
+            name = m.group(1)
+            return name if name.startswith("$") else f"$.{name}"
+    key = error.get("key")
+    return f"$.{key}" if key and key != "data" else None
+
+
+def handle_validation(_: Request, exc: ValidationException) -> Response[ErrorOut]:
+    """Wrong types, missing or unknown fields: 400 naming the field."""
+    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    detail = "; ".join(str(e.get("message", "")) for e in errors) or str(exc.detail)
+    field = next((f for f in map(_field, errors) if f), None)
+    return _error(400, "invalid_input", detail, field)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response[ErrorOut]:
+    """Bugs still answer in the documented shape; the traceback goes to the log."""
+    request.logger.exception("unhandled error on %s", request.url.path)
+    return _error(500, "internal_error", "internal error; see the service log", None)
+
+
+def handle_http(_: Request, exc: HTTPException) -> Response[ErrorOut]:
+    # Litestar raises a plain 400 for bodies that are not valid JSON at all.
+    codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    code = codes.get(exc.status_code, "http_error")
+    return _error(exc.status_code, code, str(exc.detail), None)
+
+
+EXCEPTION_HANDLERS = {
+    SwitchboardError: handle_switchboard_error,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import numpy as np
-
-from switchboard.ml.bundle import Bundle, HeadPrediction
-from switchboard.routing.policy import Policy, decide
-from switchboard.routing.types import Context, Decision, Mention, Responder
+from switchboard.ml.bundle import HeadPrediction
+from switchboard.routing.router import Recommendation, Router
+from switchboard.routing.types import Context, Mention, Responder
 from switchboard.service.errors import InvalidInput
 from switchboard.service.sampling import join, lowest_confidence, reasons_at_scoring
 from switchboard.service.schemas import (
@@ -28,7 +26,7 @@ from switchboard.service.schemas import (
 )
 from switchboard.settings import Settings
 
-EXPLAIN_FEATURES = 5
+EXPLAIN_FEATURES = 5  # top features per head in every response's explanation
 
 
 def check_text(m: MentionIn, field: str, max_chars: int) -> None:
@@ -65,13 +63,13 @@ def _label(p: HeadPrediction | None) -> Label | None:
     return None if p is None else Label(label=p.label, confidence=round(p.confidence, 4))
 
 
-def to_response(
-    m: Mention, heads: dict[str, HeadPrediction], d: Decision, bundle: Bundle, policy: Policy
-) -> ScoreOut:
+def to_response(rec: Recommendation, router: Router) -> ScoreOut:
+    """The API's form of a recommendation."""
+    d, heads = rec.decision, rec.heads
     return ScoreOut(
-        id=m.id,
-        model_version=bundle.version,
-        policy_version=policy.version,
+        id=rec.mention.id,
+        model_version=router.bundle.version,
+        policy_version=router.policy.version,
         intent=_label(heads.get("intent")),
         sentiment=_label(heads.get("sentiment")),
         reply=Reply(action=d.reply_action, reasons=list(d.reply_reasons)),
@@ -94,35 +92,15 @@ def to_response(
 
 
 def score_batch(
-    bundle: Bundle,
-    policy: Policy,
+    router: Router,
     mentions: Sequence[MentionIn],
     roster: Sequence[Responder],
     now: datetime,
     contexts: Sequence[Context] | None = None,
 ) -> list[ScoreOut]:
-    """Score mentions; `contexts` (author history, volume) default to "nothing known"."""
-    mentions_ = [to_mention(m) for m in mentions]
-    X = bundle.rows(
-        {
-            "text": [m.text for m in mentions_],
-            "author_followers": [m.author_followers for m in mentions_],
-            "author_verified": [m.author_verified for m in mentions_],
-            "channel": [m.channel for m in mentions_],
-        }
-    )
-    preds = bundle.predict_heads(X, explain=EXPLAIN_FEATURES)
-    ids = [r.id for r in roster]
-    intents = [p["intent"].probabilities for p in preds] if "intent" in bundle.heads else None
-    expertise = bundle.expertise_scores(X, ids, intents) if ids else np.zeros((len(preds), 0))
-    out = []
-    for i, (m, heads) in enumerate(zip(mentions_, preds, strict=True)):
-        context = contexts[i] if contexts else Context(now=now)
-        decision = decide(
-            m, heads, context, roster, dict(zip(ids, expertise[i], strict=False)), policy
-        )
-        out.append(to_response(m, heads, decision, bundle, policy))
-    return out
+    """Score API mentions through the one recommendation path."""
+    recs = router.recommend([to_mention(m) for m in mentions], contexts, roster, now)
+    return [to_response(r, router) for r in recs]
 
 
 def prediction_row(

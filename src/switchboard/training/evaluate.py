@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,7 @@ import scipy.sparse as sp
 
 from switchboard.data.schema import CLASSIFIER_HEADS
 from switchboard.ml.bundle import Bundle
-from switchboard.routing.policy import Policy, decide
-from switchboard.routing.types import Context, Mention
+from switchboard.routing.router import Router, mentions_from_records
 from switchboard.training.metrics import classification_report, hit_at_k
 
 
@@ -109,14 +107,18 @@ def report_from_outcomes(outcomes: dict[str, HeadOutcome]) -> dict[str, Any]:
 
 
 def evaluate_bundle(
-    bundle: Bundle, frame: pd.DataFrame, X: sp.csr_matrix | None = None
+    bundle: Bundle,
+    frame: pd.DataFrame,
+    X: sp.csr_matrix | None = None,
+    outcomes: dict[str, HeadOutcome] | None = None,
 ) -> dict[str, Any]:
     """`{"heads": {head: report}}` for every head that has labels in `frame`.
 
-    `X` may pass the rows already vectorised (training has them) to skip the work.
+    `X` and `outcomes` may pass what the caller already computed (training has both).
     """
     X = bundle.vectorise(frame) if X is None else X
-    heads = report_from_outcomes(head_outcomes(bundle, X, frame))
+    outcomes = head_outcomes(bundle, X, frame) if outcomes is None else outcomes
+    heads = report_from_outcomes(outcomes)
     ranked, baseline, truth = responder_ranking(bundle, X, frame)
     if truth:
         heads["responder"] = responder_report(ranked, baseline, truth)
@@ -128,30 +130,18 @@ def _truthy(value: object) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes"}
 
 
-def abstention_report(
-    bundle: Bundle, policy: Policy, frame: pd.DataFrame, X: sp.csr_matrix | None = None
-) -> dict[str, Any]:
+def abstention_report(router: Router, frame: pd.DataFrame) -> dict[str, Any]:
     """Out-of-scope detection through the service's own path, for rows marked `is_oos`.
 
     No head is trained on out-of-scope rows; a mention counts as caught when the policy flags
     it `abstain` (a person decides) or recommends no reply. In-scope accuracy counts a mention
     as right only when the intent is right and it was not flagged, as CLINC150's paper does.
     """
-    X = bundle.vectorise(frame) if X is None else X
-    preds = bundle.predict_heads(X)
-    context = Context(now=datetime.now(UTC))
+    recs = router.recommend(mentions_from_records(frame[["text"]].to_dict("records")))
     oos = np.array([_truthy(v) for v in frame["is_oos"]])
-    caught = np.array(
-        [
-            (d.abstain or d.reply_action == "none")
-            for d in (
-                decide(Mention(id=str(i), text=str(t)), p, context, [], {}, policy)
-                for i, (t, p) in enumerate(zip(frame["text"], preds, strict=True))
-            )
-        ]
-    )
+    caught = np.array([r.decision.abstain or r.decision.reply_action == "none" for r in recs])
     truth = head_target(frame, "intent").to_numpy()
-    right = np.array([p["intent"].label for p in preds], dtype=object) == truth
+    right = np.array([r.intent for r in recs], dtype=object) == truth
     inscope = ~oos
     return {
         "n_in_scope": int(inscope.sum()),

@@ -39,7 +39,7 @@ from switchboard.ml.bundle import Bundle
 from switchboard.ml.embedding import SentenceEmbedder
 from switchboard.ml.features import CaseFeatures
 from switchboard.ml.heads import LinearHead, fit_temperature
-from switchboard.training.evaluate import evaluate_bundle, head_outcomes, head_target
+from switchboard.training.evaluate import HeadOutcome, evaluate_bundle, head_outcomes, head_target
 from switchboard.training.expertise import fit_expertise
 from switchboard.training.metrics import classification_report
 from switchboard.training.split import assign_split, split_rule
@@ -84,6 +84,10 @@ class TrainResult:
     skipped: dict[str, str]
     split_counts: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    # Truth and prediction per head on the test split (plots are drawn from these) and a few
+    # test rows' inputs (the MLflow model's input example): kept so nothing is scored twice.
+    test_outcomes: dict[str, HeadOutcome] = field(default_factory=dict)
+    test_inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # Wraps an iterable of finished steps with a progress display: progress(steps, total).
@@ -364,15 +368,17 @@ def fit_bundle(
         "libraries": _library_versions(),
     }
     bundle = Bundle(features, heads, expertise, metadata, embedder)
-    metrics: dict[str, Any] = {"heads": {}}
+    result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
     if evaluate and counts["test"]:
         t3 = time.perf_counter()
         test = split == "test"
         X_test = (wide if bundle.embedder is not None else X)[np.flatnonzero(test)]
-        metrics = evaluate_bundle(bundle, frame[test], X_test)
+        result.test_outcomes = head_outcomes(bundle, X_test, frame[test])
+        result.metrics = evaluate_bundle(bundle, frame[test], X_test, result.test_outcomes)
+        result.test_inputs = frame[test].head(3)
         timings["evaluate_s"] = time.perf_counter() - t3
-    bundle.metadata["metrics"] = _summary(metrics)
-    return TrainResult(bundle, metrics, selection, skipped, counts, timings)
+    bundle.metadata["metrics"] = _summary(result.metrics)
+    return result
 
 
 def _summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:

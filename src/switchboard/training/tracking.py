@@ -24,10 +24,10 @@ from mlflow.types import ColSpec, Schema
 from mlflow.types.utils import _infer_schema
 
 from switchboard.data.schema import FEEDBACK_SIDECAR_SUFFIX as FEEDBACK_SIDECAR
-from switchboard.ml.bundle import Bundle
 from switchboard.ml.registry import CHAMPION
+from switchboard.routing.policy import load_policy
+from switchboard.routing.router import Router
 from switchboard.settings import Settings
-from switchboard.training.evaluate import head_outcomes
 from switchboard.training.fit import TrainResult
 from switchboard.training.plots import write_plots
 from switchboard.training.pyfunc import INPUT_COLUMNS, predictions_frame
@@ -72,7 +72,6 @@ def _log_feedback(data_files: Sequence[str]) -> None:
 def log_run(
     settings: Settings,
     result: TrainResult,
-    test_frame: pd.DataFrame,
     bundle_dir: Path,
     data_files: Sequence[str],
     promote: bool = True,
@@ -99,18 +98,17 @@ def log_run(
         _log_feedback(data_files)
         mlflow.log_metrics(_flat_metrics(result.metrics))
         mlflow.log_metrics({f"time.{k}": v for k, v in result.timings.items()})
-        if len(test_frame):
+        if result.test_outcomes:
             with tempfile.TemporaryDirectory() as tmp:
-                outcomes = head_outcomes(bundle, bundle.vectorise(test_frame), test_frame)
-                write_plots(outcomes, result.metrics, Path(tmp))
+                write_plots(result.test_outcomes, result.metrics, Path(tmp))
                 mlflow.log_artifacts(tmp, "plots")
-        example = _input_example(test_frame)
+        example = _input_example(result.test_inputs)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PACKAGE_DIR / "training" / "pyfunc_entry.py"),
-            artifacts={"bundle": str(bundle_dir)},
+            artifacts={"bundle": str(bundle_dir), "policy": str(settings.policy_file)},
             code_paths=[str(PACKAGE_DIR)],
-            signature=_signature(bundle, example),
+            signature=_signature(Router(bundle, load_policy(settings.policy_file)), example),
             input_example=example,
             registered_model_name=settings.registered_model_name,
         )
@@ -124,7 +122,7 @@ def log_run(
     return {"run_id": run.info.run_id, "mlflow_version": version}
 
 
-def _signature(bundle: Bundle, example: pd.DataFrame) -> ModelSignature:
+def _signature(router: Router, example: pd.DataFrame) -> ModelSignature:
     """Only `text` is required; the other inputs improve predictions when present."""
     inputs = Schema(
         [
@@ -134,7 +132,7 @@ def _signature(bundle: Bundle, example: pd.DataFrame) -> ModelSignature:
             ColSpec("boolean", "author_verified", required=False),
         ]
     )
-    return ModelSignature(inputs, _infer_schema(predictions_frame(bundle, example)))
+    return ModelSignature(inputs, _infer_schema(predictions_frame(router, example)))
 
 
 def _input_example(frame: pd.DataFrame) -> pd.DataFrame:

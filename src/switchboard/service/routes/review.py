@@ -19,8 +19,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 
-from switchboard.ml.bundle import Bundle
-from switchboard.routing.policy import Policy
+from switchboard.routing.router import Router
 from switchboard.service import review, store
 from switchboard.service.auth import KEY_COOKIE, authorise, check, hash_key, require
 from switchboard.service.errors import ClientError, InvalidInput
@@ -59,9 +58,10 @@ def make_filter(
     )  # fmt: skip
 
 
-def known_intents(bundle: Bundle, policy: Policy) -> set[str]:
-    head = bundle.heads.get("intent")
-    return set(head.classes if head else []) | set(policy.config["intent_defaults"]) - {"unknown"}
+def known_intents(router: Router) -> set[str]:
+    head = router.bundle.heads.get("intent")
+    defaults = router.policy.config["intent_defaults"]
+    return set(head.classes if head else []) | set(defaults) - {"unknown"}
 
 
 def reviewer_of(request: Request) -> str:
@@ -110,11 +110,10 @@ class ReviewController(Controller):
         state: State,
         prediction_id: FromPath[int],
         data: JSONBody[ReviewIn],
-        bundle: NamedDependency[Bundle],
-        policy: NamedDependency[Policy],
+        router: NamedDependency[Router],
     ) -> ReviewOut:
         """Accept or correct; stored as a new verdict with reviewer and time (201)."""
-        intents = known_intents(bundle, policy)
+        intents = known_intents(router)
         now = datetime.now(UTC)
         return review.record(state.engine, prediction_id, data, reviewer_of(request), intents, now)
 
@@ -178,8 +177,7 @@ class ReviewPage(Controller):
         self,
         request: Request,
         state: State,
-        bundle: NamedDependency[Bundle],
-        policy: NamedDependency[Policy],
+        router: NamedDependency[Router],
         status: FromQuery[str] = "open",
         tier: FromQuery[str | None] = None,
         intent: FromQuery[str | None] = None,
@@ -197,7 +195,7 @@ class ReviewPage(Controller):
                         "reason": reason or "", "since": since or "", "until": until or ""},
             "reasons": REASONS,
             "statuses": review.STATUSES,
-            "intents": sorted(known_intents(bundle, policy)),
+            "intents": sorted(known_intents(router)),
             "responders": [r.id for r in store.list_responders(state.engine)],
             "reviewer": request.cookies.get(NAME_COOKIE, ""),
             "error": None,

@@ -51,13 +51,13 @@ class ResponderController(Controller):
     ) -> ResponderOut:
         """Create or replace a profile: skills, languages, tiers, capacity, shift, time zone."""
         out = _out(store.put_responder(state.engine, rid, _fields(data)))
-        state.roster.clear()  # the next score request reads the change
+        state.roster_cache.clear()  # the next score request reads the change
         return out
 
     @delete("/{rid:str}", operation_id="delete_responder", sync_to_thread=True)
     def remove(self, state: State, rid: FromPath[str]) -> None:
         store.delete_responder(state.engine, rid)
-        state.roster.clear()  # the next score request reads the change
+        state.roster_cache.clear()  # the next score request reads the change
 
     @put("/{rid:str}/presence", operation_id="put_presence", sync_to_thread=True)
     def presence(
@@ -65,7 +65,7 @@ class ResponderController(Controller):
     ) -> ResponderOut:
         """For the SMMS: who is online now and how many open cases they hold."""
         out = _out(store.set_presence(state.engine, rid, data.online, data.open_cases))
-        state.roster.clear()  # the next score request reads the change
+        state.roster_cache.clear()  # the next score request reads the change
         return out
 
 
@@ -83,7 +83,7 @@ class MentionController(Controller):
     def claim(self, state: State, mention_id: FromPath[str], data: JSONBody[ClaimIn]) -> ClaimOut:
         """Assign the mention to one responder; 409 if taken or the responder is full."""
         at = store.claim(state.engine, mention_id, data.responder_id, datetime.now(UTC))
-        state.roster.clear()  # the next score request reads the change
+        state.roster_cache.clear()  # the next score request reads the change
         return ClaimOut(mention_id=mention_id, responder_id=data.responder_id, claimed_at=at)
 
     @post(
@@ -98,5 +98,5 @@ class MentionController(Controller):
         """Who replied, when, resolved, csat: the history retraining learns from."""
         state.log.flush()  # the prediction this outcome may contradict is in the database
         released = store.record_outcome(state.engine, mention_id, _fields(data), datetime.now(UTC))
-        state.roster.clear()  # the next score request reads the change
+        state.roster_cache.clear()  # the next score request reads the change
         return OutcomeOut(mention_id=mention_id, recorded=True, released_claim=released)

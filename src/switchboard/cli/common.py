@@ -1,0 +1,18 @@
+"""What every command shares: the user-error type and how messages reach the user."""
+
+from __future__ import annotations
+
+import sys
+
+from switchboard.errors import UserError
+
+
+class CliError(UserError):
+    """A user error: printed without a traceback; `exit_code` is the process's."""
+
+    exit_code = 2
+
+
+def say(msg: str) -> None:
+    """Progress and diagnostics go to stderr, so stdout stays the command's result."""
+    print(msg, file=sys.stderr)

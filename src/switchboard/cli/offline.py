@@ -1,0 +1,161 @@
+"""`switchboard train | evaluate | validate | synth`: the offline side's commands.
+
+Heavy imports happen inside each command, so `switchboard --help` and `switchboard serve`
+never load the training stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from switchboard.cli.common import CliError, say
+from switchboard.data.loaders import FORMATS, LoadReport, load_cases, parse_mapping
+from switchboard.settings import Settings
+
+
+def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        action="append" if many else "store",
+        help="labelled cases (.csv, .jsonl, .parquet) or a dataset dir for --format"
+        + (" ; repeat to combine files" if many else ""),
+    )
+    p.add_argument("--format", default="auto", choices=FORMATS, help="adapter (default: auto)")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="TARGET=SOURCE",
+        help="rename a source column onto a schema column, e.g. --map text=tweet_body",
+    )
+    p.add_argument("--rejects", type=Path, help="where rejected rows go (default: under data dir)")
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> LoadReport:
+    paths = args.data if isinstance(args.data, list) else [args.data]
+    rejects = args.rejects or settings.data_dir / "rejects" / f"{paths[0].stem}-rejects.csv"
+    report = load_cases(paths, args.format, parse_mapping(args.map), rejects_path=rejects)
+    say(report.summary())
+    return report
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.ml.registry import CHAMPION
+    from switchboard.training.evaluate import format_report
+    from switchboard.training.fit import TrainConfig, cross_validate
+    from switchboard.training.pipeline import train_and_register
+
+    report = _load(args, settings)
+    config = TrainConfig(
+        featurisations=tuple(args.featurisations.split(",")),
+        latency_budget_ms=args.latency_budget_ms,
+    )
+    if args.cv:
+        cv = cross_validate(report.accepted, args.cv, config)
+        print(f"{args.cv}-fold cross-validation (pooled out-of-fold predictions):")
+        print(format_report(cv, per_class=args.per_class))
+        if args.cv_json:
+            args.cv_json.write_text(json.dumps(cv, indent=2))
+    version, metrics = train_and_register(
+        report.accepted,
+        settings,
+        [str(p) for p in args.data],
+        mlflow=not args.no_mlflow,
+        promote=not args.no_promote,
+        out=args.out,
+        config=config,
+    )
+    print(f"registered {version}" + ("" if args.no_promote else f" as {CHAMPION}"))
+    if metrics["heads"]:
+        print("held-out test split:")
+        print(format_report(metrics, per_class=args.per_class))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.routing.policy import load_policy
+    from switchboard.routing.router import Router
+    from switchboard.training.evaluate import abstention_report, evaluate_bundle, format_report
+    from switchboard.training.pipeline import resolve_model
+    from switchboard.training.split import assign_split
+
+    bundle = resolve_model(args.model, settings, args.allow_unregistered)
+    frame = _load(args, settings).accepted.reset_index(drop=True)
+    if args.split == "test":
+        frame = frame[(assign_split(frame) == "test").to_numpy()]
+    if frame.empty:
+        raise CliError(f"no rows to evaluate in the {args.split!r} split")
+    X = bundle.vectorise(frame)
+    report = evaluate_bundle(bundle, frame, X)
+    if "is_oos" in frame:
+        router = Router(bundle, load_policy(settings.policy_file))
+        report["abstention"] = abstention_report(router, frame)
+    if args.json:
+        print(json.dumps({"model_version": bundle.version, "split": args.split, **report}))
+    else:
+        print(f"model {bundle.version} on {len(frame)} rows ({args.split} split)")
+        print(format_report(report, per_class=True))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    report = _load(args, settings)
+    return 1 if len(report.rejects) else 0
+
+
+def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
+    from switchboard.data.synth import generate, write
+
+    data = generate(args.n, seed=args.seed)
+    write(data, args.out, args.roster)
+    say(
+        f"wrote {len(data.cases)} cases to {args.out}"
+        + (f", roster to {args.roster}" if args.roster else "")
+    )
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train every head the data has labels for, and register it")
+    _data_args(p)
+    p.add_argument("--out", type=Path, help="also copy the bundle to this directory")
+    p.add_argument("--cv", type=int, metavar="K", help="first report K-fold cross-validation")
+    p.add_argument("--cv-json", type=Path, help="write the CV report as JSON here")
+    p.add_argument("--no-mlflow", action="store_true", help="skip MLflow logging/registration")
+    p.add_argument("--no-promote", action="store_true", help="register without the champion alias")
+    p.add_argument("--per-class", action="store_true", help="print per-class figures too")
+    p.add_argument(
+        "--featurisations",
+        default="tfidf",
+        help="candidates compared per head: tfidf or tfidf,tfidf+minilm (needs `make embed`)",
+    )
+    p.add_argument(
+        "--latency-budget-ms",
+        type=float,
+        default=0.5,
+        help="per-mention cost an extra featurisation may add (default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a registered model against labelled cases")
+    p.add_argument("--model", required=True, help="bundle dir, registry version (v3) or alias")
+    _data_args(p, many=False)
+    p.add_argument("--split", choices=("test", "all"), default="test", help="default: test")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--allow-unregistered", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("validate", help="check data; write rejects; exit 1 if any row is rejected")
+    _data_args(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("synth", help="generate deterministic synthetic cases and a roster")
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--roster", type=Path)
+    p.set_defaults(func=cmd_synth)

@@ -1,0 +1,138 @@
+"""The one place where the model's heads, responder expertise and the routing policy meet.
+
+Every caller that turns mentions into recommendations goes through `Router.recommend`: the
+scoring service, `switchboard evaluate`, the decision benchmark, the routing simulation, the
+serving benchmark and the MLflow model. So a change to how the parts combine is made once,
+and every number the project reports is computed the way the service decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from switchboard.ml.bundle import Bundle, HeadPrediction
+from switchboard.ml.features import Rows
+from switchboard.routing.policy import Policy, decide
+from switchboard.routing.ranking import rank_responders
+from switchboard.routing.types import Context, Decision, Mention, RankedResponder, Responder
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """What Switchboard recommends for one mention, with what it was decided from."""
+
+    mention: Mention
+    heads: dict[str, HeadPrediction]
+    decision: Decision
+    # Expertise of each roster member for this mention: kept so that the ranking can be redone
+    # when presence and load change before anyone takes the mention (`Router.rerank`).
+    expertise: dict[str, float]
+
+    @property
+    def intent(self) -> str | None:
+        head = self.heads.get("intent")
+        return head.label if head is not None else None
+
+
+class Router:
+    """A verified bundle and a policy, combined. Immutable: a model reload builds a new one."""
+
+    def __init__(self, bundle: Bundle, policy: Policy, explain: int = 0) -> None:
+        self.bundle = bundle
+        self.policy = policy
+        self.explain = explain  # top features per head in each explanation (0 = none)
+
+    def vectorise(self, mentions: Sequence[Mention]) -> Rows:
+        """The one feature matrix every head and the expertise model read."""
+        return self.bundle.rows(
+            {
+                "text": [m.text for m in mentions],
+                "author_followers": [m.author_followers for m in mentions],
+                "author_verified": [m.author_verified for m in mentions],
+                "channel": [m.channel for m in mentions],
+            }
+        )
+
+    def expertise(
+        self, X: Rows, heads: Sequence[dict[str, HeadPrediction]], roster: Sequence[Responder]
+    ) -> list[dict[str, float]]:
+        """Each roster member's expertise for each mention, given its predicted intent."""
+        ids = [r.id for r in roster]
+        if not ids:
+            return [{} for _ in heads]
+        intents = (
+            [h["intent"].probabilities for h in heads] if "intent" in self.bundle.heads else None
+        )
+        scores: np.ndarray = self.bundle.expertise_scores(X, ids, intents)
+        return [dict(zip(ids, row.tolist(), strict=True)) for row in scores]
+
+    def recommend(
+        self,
+        mentions: Sequence[Mention],
+        contexts: Sequence[Context] | None = None,
+        roster: Sequence[Responder] = (),
+        now: datetime | None = None,
+    ) -> list[Recommendation]:
+        """Recommend for a batch: one vectorisation, every head, expertise, then the policy.
+
+        `contexts` (author history, brand volume) default to "nothing known" at `now`.
+        """
+        if not mentions:
+            return []
+        if contexts is None:
+            contexts = [Context(now=now or datetime.now(UTC))] * len(mentions)
+        X = self.vectorise(mentions)
+        heads = self.bundle.predict_heads(X, explain=self.explain)
+        expertise = self.expertise(X, heads, roster)
+        return [
+            Recommendation(m, h, decide(m, h, c, roster, e, self.policy), e)
+            for m, h, c, e in zip(mentions, heads, contexts, expertise, strict=True)
+        ]
+
+    def rerank(
+        self, rec: Recommendation, roster: Sequence[Responder], context: Context
+    ) -> tuple[list[RankedResponder], str | None]:
+        """Rank responders again for a recommendation, with presence and load as they are now."""
+        return rank_responders(
+            rec.mention, rec.decision.tier, rec.intent, roster, rec.expertise, context, self.policy
+        )
+
+
+def mentions_from_records(records: Sequence[dict[str, Any]]) -> list[Mention]:
+    """Mentions from case-schema records (evaluation data, benchmark rows, batch-scoring input).
+
+    Missing or empty fields become None; ids default to the row number.
+    """
+    out = []
+    for i, r in enumerate(records):
+
+        def get(key: str, r: dict[str, Any] = r) -> Any:
+            value = r.get(key)
+            return None if value is None or value != value else value  # NaN is missing
+
+        followers, verified, created = (
+            get("author_followers"),
+            get("author_verified"),
+            get("created_at"),
+        )
+        out.append(
+            Mention(
+                id=str(get("case_id") or i),
+                text=str(r["text"]),
+                channel=get("channel"),
+                brand=get("brand"),
+                created_at=created.to_pydatetime()
+                if hasattr(created, "to_pydatetime")
+                else created,
+                language=get("language"),
+                author_id=get("author_id"),
+                author_followers=None if followers is None else int(followers),
+                author_verified=None if verified is None else bool(verified),
+            )
+        )
+    return out

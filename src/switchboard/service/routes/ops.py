@@ -1,0 +1,34 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.datastructures import State
+
+
+@get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get(
+    "/metrics",
+    operation_id="metrics",
+    tags=["ops"],
+    sync_to_thread=False,
+    media_type="text/plain; version=0.0.4",
+)
+def metrics(state: State) -> bytes:
+    """Prometheus text format."""
+    return state.metrics.render()
+
+
+@get("/ready", operation_id="ready", tags=["ops"], sync_to_thread=False)
+def ready(state: State) -> Response[dict[str, Any]]:
+    """Readiness: 200 only with a verified model loaded."""
+    if state.router is None:
+        return Response({"status": "not_ready", "reason": state.load_error}, status_code=503)
+    return Response({"status": "ready", "model_version": state.router.bundle.version})
