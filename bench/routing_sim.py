@@ -5,8 +5,9 @@ numbers drawn per mention up front):
 - round_robin: every mention is answered; the next agent in a fixed cycle who is on shift and
   below capacity takes it (Chatwoot's and Zammad's default);
 - least_loaded: every mention is answered; the on-shift agent with the lowest load takes it;
-- switchboard: `Router.recommend` on each arrival, exactly as the service calls it, with the team's live presence and load; "none" is left alone, the rest goes to the top
-  ranked responder allowed at the decided tier, or waits by priority;
+- switchboard: `Router.recommend` on each arrival, exactly as the service calls it, with the
+  team's live presence and load; "none" is left alone, the rest goes to the top ranked
+  responder allowed at the decided tier, or waits by priority;
 - switchboard_overflow: the same, but once a mention has waited half its SLA with nobody at its
   tier free, the queue hands it to the least-loaded on-shift agent (the widening that
   "bullseye" queues do; it is the SMMS queue's rule, not the service's).
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import table, write_result
-from switchboard.data.synth import SyntheticData, _spike_day, generate
+from switchboard.data.synth import SyntheticData, generate, spike_day
 from switchboard.ml.bundle import Bundle
 from switchboard.routing.policy import Policy, load_policy
 from switchboard.routing.ranking import in_shift
@@ -93,7 +94,7 @@ def build_stream(n_train: int, n_sim: int, days: int, seed: int) -> tuple[Stream
     data: SyntheticData = generate(n_sim, seed=seed)
     cases = data.cases.sort_values("created_at").reset_index(drop=True)
     first = cases["created_at"].min().to_pydatetime()
-    spike = first + timedelta(days=_spike_day(first))
+    spike = first + timedelta(days=spike_day(first))
     lo, hi = spike - timedelta(days=days - 3), spike + timedelta(days=3)
     cases = cases[(cases["created_at"] >= lo) & (cases["created_at"] < hi)].reset_index(drop=True)
     team = [Responder(**{**r, **_tuples(r)}) for r in data.roster]

@@ -23,6 +23,10 @@ def _default_data_dir() -> Path:
     return Path.cwd() / "var"
 
 
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Typed settings; each field reads `SWITCHBOARD_<FIELD NAME IN CAPITALS>`.
@@ -58,9 +62,7 @@ class Settings:
 
     @property
     def tracking_uri(self) -> str:
-        if self.mlflow_tracking_uri:
-            return self.mlflow_tracking_uri
-        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+        return self.mlflow_tracking_uri or _sqlite_url(self.data_dir / "mlflow.db")
 
     @property
     def artifact_root(self) -> Path:
@@ -68,9 +70,7 @@ class Settings:
 
     @property
     def db_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'switchboard.db').resolve()}"
+        return self.database_url or _sqlite_url(self.data_dir / "switchboard.db")
 
     @property
     def policy_file(self) -> Path:

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from switchboard.data.schema import CARE_INTENTS, COLUMN_NAMES, REPLY_ACTIONS, SENTIMENTS, TIERS
-from switchboard.data.synth import DEFAULT_START, SyntheticData, generate, main, write
+from switchboard.data.synth import SyntheticData, generate, main, write
+from switchboard.data.synth.world import DEFAULT_START
 from switchboard.routing.types import Responder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

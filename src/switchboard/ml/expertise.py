@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from switchboard.ml.features import Rows
 from switchboard.ml.heads import LinearHead
+from switchboard.ml.pickling import restore_without, state_without
 
 
 def shrink(successes: float, n: float, prior: float, strength: float) -> float:
@@ -42,14 +43,10 @@ class ExpertiseModel:
     _cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in self.__slots__ if f != "_cache"}
+        return state_without(self, "_cache")
 
     def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        if isinstance(state, tuple):  # pickled before _cache existed: (None, slot values)
-            state = state[1]
-        for name in self.__slots__:
-            object.__setattr__(self, name, state.get(name))
-        self._cache = {}
+        restore_without(self, state, "_cache", {})
 
     @property
     def responders(self) -> list[str]:

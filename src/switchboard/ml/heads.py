@@ -20,6 +20,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
 from switchboard.ml.features import Rows
+from switchboard.ml.pickling import restore_without, state_without
 
 # Up to this many rows, gathering weight columns in numpy beats building a scipy matrix;
 # above it, scipy's sparse-dense product wins (bench/serving.py shows both regimes).
@@ -63,13 +64,10 @@ class LinearHead:
     _coef_t: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in self.__slots__ if f != "_coef_t"}
+        return state_without(self, "_coef_t")
 
     def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        if isinstance(state, tuple):  # pickled before _coef_t existed: (None, slot values)
-            state = state[1]
-        for name in self.__slots__:
-            object.__setattr__(self, name, state.get(name))
+        restore_without(self, state, "_coef_t", None)
 
     def _columns(self) -> np.ndarray:
         if self._coef_t is None:

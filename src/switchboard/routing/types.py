@@ -1,7 +1,7 @@
-"""The vocabulary shared by the routing policy (`models/policy.py`) and the service.
+"""The types the router, the policy and the service pass between them.
 
 Plain frozen dataclasses, no I/O: the service turns HTTP bodies and database rows into these,
-`switchboard.routing.policy.decide` turns them into a `Decision`, and the service turns that back into a
+`Router.recommend` turns them into `Decision`s, and the service turns those back into a
 response body. Keeping them here lets the policy be tested without HTTP or a database.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
-ReplyAction = Literal["public", "private", "none"]
+from switchboard.vocabulary import ReplyAction
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,12 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _when(name: str, nullable: bool, index: bool = False) -> Column:
+    """A point in time, always stored with its time zone (UTC from the service)."""
+    return Column(name, DateTime(timezone=True), nullable=nullable, index=index)
+
+
 responders = Table(
     "responders",
     metadata,
@@ -53,9 +59,9 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256: keys are never kept
+    _when("created_at", nullable=False),
     Column("scopes", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 predictions = Table(
@@ -65,7 +71,7 @@ predictions = Table(
     Column("mention_id", String(200), nullable=False, index=True),
     Column("author_id", String(200), nullable=True, index=True),
     Column("brand", String(200), nullable=True, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    _when("created_at", nullable=False, index=True),
     Column("model_version", String(50), nullable=False),
     Column("policy_version", String(50), nullable=False),
     Column("intent", String(100), nullable=True),
@@ -92,7 +98,7 @@ claims = Table(
     metadata,
     Column("mention_id", String(200), primary_key=True),
     Column("responder_id", String(100), nullable=False, index=True),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    _when("claimed_at", nullable=False),
     Column("released", Boolean, nullable=False, default=False),
 )
 
@@ -102,12 +108,12 @@ outcomes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("mention_id", String(200), nullable=False, index=True),
     Column("responder_id", String(100), nullable=False),
-    Column("replied_at", DateTime(timezone=True), nullable=True),
+    _when("replied_at", nullable=True),
     Column("reply_action", String(10), nullable=True),
     Column("resolved", Boolean, nullable=True),
     Column("csat", Float, nullable=True),
     Column("first_response_s", Float, nullable=True),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _when("recorded_at", nullable=False),
 )
 
 # One row per verdict; a later verdict supersedes an earlier one but never overwrites it.
@@ -124,7 +130,7 @@ reviews = Table(
         index=True,
     ),
     Column("reviewer", String(100), nullable=False),
-    Column("reviewed_at", DateTime(timezone=True), nullable=False, index=True),
+    _when("reviewed_at", nullable=False, index=True),
     Column("verdict", String(10), nullable=False),  # accepted | corrected
     Column("intent", String(100), nullable=True),
     Column("sentiment", String(20), nullable=True),

@@ -16,10 +16,19 @@ _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 
 
 class SwitchboardError(Exception):
-    """Base of every error the service reports to a client."""
+    """Base of every error the service reports to a client.
+
+    Subclasses declare their HTTP status and machine-readable code in the class line:
+    `class NotFound(ClientError, status=404, code="not_found")`.
+    """
 
     status_code = 500
     code = "internal_error"
+
+    def __init_subclass__(cls, status: int | None = None, code: str | None = None) -> None:
+        super().__init_subclass__()
+        cls.status_code = status or cls.status_code
+        cls.code = code or cls.code
 
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
@@ -27,44 +36,33 @@ class SwitchboardError(Exception):
         self.field = field
 
 
-class ClientError(SwitchboardError):
+class ClientError(SwitchboardError, status=400, code="bad_request"):
     """The request is wrong; the body says which field and why."""
 
-    status_code = 400
-    code = "bad_request"
+
+class InvalidInput(ClientError, code="invalid_input"):
+    """A field's value cannot be used; `field` is its JSON path."""
 
 
-class InvalidInput(ClientError):
-    status_code = 400
-    code = "invalid_input"
-
-
-class NotReady(SwitchboardError):
+class NotReady(SwitchboardError, status=503, code="no_model"):
     """No verified model is loaded (yet): nothing can be scored."""
 
-    status_code = 503
-    code = "no_model"
+
+class Unauthorized(ClientError, status=401, code="unauthorized"):
+    """No key, or a key the service does not know."""
 
 
-class Unauthorized(ClientError):
-    status_code = 401
-    code = "unauthorized"
+class Forbidden(ClientError, status=403, code="forbidden"):
+    """The key lacks the scope the endpoint needs."""
 
 
-class Forbidden(ClientError):
-    status_code = 403
-    code = "forbidden"
+class NotFound(ClientError, status=404, code="not_found"):
+    """The responder, prediction or mention does not exist."""
 
 
-class NotFound(ClientError):
-    status_code = 404
-    code = "not_found"
-
-
-class Conflict(ClientError):
-    """The request clashes with the current state (already claimed, responder full...)."""
-
-    status_code = 409
+class Conflict(ClientError, status=409):
+    """The request clashes with the current state (already claimed, responder full...); the
+    code says which clash."""
 
     def __init__(self, code: str, detail: str, field: str | None = None) -> None:
         super().__init__(detail, field)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from switchboard.vocabulary import ReplyAction, Sentiment
+
 NonEmpty = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
@@ -34,24 +36,31 @@ class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     mentions: list[MentionIn]
 
 
+Probability = Annotated[float, Meta(ge=0, le=1)]
+
+
 class Label(msgspec.Struct, kw_only=True):
+    """A head's answer and its calibrated confidence."""
+
     label: str
-    confidence: float
+    confidence: Probability
 
 
 class Reply(msgspec.Struct, kw_only=True):
-    action: Literal["public", "private", "none"]
-    reasons: list[str]
+    action: ReplyAction
+    reasons: list[str]  # the policy's rule codes, e.g. "private_account_specific"
 
 
 class Tier(msgspec.Struct, kw_only=True):
-    level: int
-    name: str
+    level: Annotated[int, Meta(ge=1, le=5)]
+    name: str  # monitor, automated, care_agent, specialist, crisis
 
 
 class RankedOut(msgspec.Struct, kw_only=True):
+    """A responder, best first, with why (online, skill match, spare capacity...)."""
+
     id: str
-    score: float
+    score: Probability
     reasons: list[str]
 
 
@@ -62,7 +71,7 @@ class Rule(msgspec.Struct, kw_only=True):
 
 class Feature(msgspec.Struct, kw_only=True):
     feature: str
-    weight: float
+    weight: float  # how far this feature pushed the head towards its answer
 
 
 class Explanation(msgspec.Struct, kw_only=True):
@@ -156,7 +165,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
 class OutcomeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     responder_id: NonEmpty
     replied_at: datetime | None = None
-    reply_action: Literal["public", "private", "none"] | None = None
+    reply_action: ReplyAction | None = None
     resolved: bool | None = None
     csat: Annotated[float, Meta(ge=1, le=5)] | None = None
     first_response_s: Annotated[float, Meta(ge=0)] | None = None
@@ -175,13 +184,15 @@ class ReviewIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`accept` keeps the model's labels; `correct` replaces the ones given, keeps the rest."""
 
     verdict: Literal["accept", "correct"]
+    # With `correct`: the labels the model should have given.
     intent: NonEmpty | None = None
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
-    reply_action: Literal["public", "private", "none"] | None = None
+    sentiment: Sentiment | None = None
+    reply_action: ReplyAction | None = None
     tier: Annotated[int, Meta(ge=1, le=5)] | None = None
     responder_id: NonEmpty | None = None
-    reviewer: NonEmpty | None = None
     note: Annotated[str, Meta(max_length=2000)] | None = None
+    # Who reviewed; when absent, the review page's signed-in name or `key:<hash of the key>`.
+    reviewer: NonEmpty | None = None
 
 
 class ReviewOut(msgspec.Struct, kw_only=True):

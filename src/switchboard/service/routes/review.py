@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
@@ -58,6 +58,31 @@ def make_filter(
     )  # fmt: skip
 
 
+def queue_filter(form: dict[str, str]) -> review.QueueFilter:
+    """The database filter from the URL's filter values; a bad value is a 400 naming it."""
+    tier = _int(form["tier"], "tier")
+    return make_filter(
+        form["status"], tier, form["intent"], form["reason"], form["since"], form["until"]
+    )
+
+
+def provide_queue_query(
+    status: FromQuery[str] = "open",
+    tier: FromQuery[str | None] = None,
+    intent: FromQuery[str | None] = None,
+    reason: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+) -> dict[str, str]:
+    """The queue filters as typed in the URL (dates as 2026-11-23), shared by the JSON API and
+    the page, which shows them back in its form."""
+    given = {"tier": tier, "intent": intent, "reason": reason, "since": since, "until": until}
+    return {"status": status} | {k: v or "" for k, v in given.items()}
+
+
+QUEUE_QUERY = {"queue_query": Provide(provide_queue_query, sync_to_thread=False)}
+
+
 def known_intents(router: Router) -> set[str]:
     head = router.bundle.heads.get("intent")
     defaults = router.policy.config["intent_defaults"]
@@ -73,23 +98,17 @@ class ReviewController(Controller):
     tags = ("review",)
     guards = [require("review")]  # noqa: RUF012 - Litestar reads a list
 
-    @get("/queue", operation_id="review_queue", sync_to_thread=True)
+    @get("/queue", operation_id="review_queue", sync_to_thread=True, dependencies=QUEUE_QUERY)
     def queue(
         self,
         state: State,
-        status: FromQuery[str] = "open",
-        tier: FromQuery[int | None] = None,
-        intent: FromQuery[str | None] = None,
-        reason: FromQuery[str | None] = None,
-        since: FromQuery[str | None] = None,
-        until: FromQuery[str | None] = None,
+        queue_query: NamedDependency[dict[str, str]],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = PAGE_SIZE,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> QueueOut:
         """Predictions worth a look (service/sampling.py), crisis first, newest first."""
         state.log.flush()
-        f = make_filter(status, tier, intent, reason, since, until)
-        items, total = review.queue(state.engine, f, limit, offset)
+        items, total = review.queue(state.engine, queue_filter(queue_query), limit, offset)
         return QueueOut(items=items, total=total, limit=limit, offset=offset)
 
     @get("/summary", operation_id="review_summary", sync_to_thread=True)
@@ -172,18 +191,13 @@ class ReviewPage(Controller):
         ]
         return Redirect("/review/login", cookies=gone)
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, dependencies=QUEUE_QUERY)
     def page(
         self,
         request: Request,
         state: State,
         router: NamedDependency[Router],
-        status: FromQuery[str] = "open",
-        tier: FromQuery[str | None] = None,
-        intent: FromQuery[str | None] = None,
-        reason: FromQuery[str | None] = None,
-        since: FromQuery[str | None] = None,
-        until: FromQuery[str | None] = None,
+        queue_query: NamedDependency[dict[str, str]],
         item: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         """The queue with filters, one item in full, and the correction form."""
@@ -191,8 +205,7 @@ class ReviewPage(Controller):
             return Redirect("/review/login")
         state.log.flush()
         context: dict[str, Any] = {
-            "filters": {"status": status, "tier": tier or "", "intent": intent or "",
-                        "reason": reason or "", "since": since or "", "until": until or ""},
+            "filters": queue_query,
             "reasons": REASONS,
             "statuses": review.STATUSES,
             "intents": sorted(known_intents(router)),
@@ -204,7 +217,7 @@ class ReviewPage(Controller):
             "current": None,
         }  # fmt: skip
         try:
-            f = make_filter(status, _int(tier, "tier"), intent, reason, since, until)
+            f = queue_filter(queue_query)
         except InvalidInput as exc:
             context["error"] = exc.detail
             return Template("review.html", context=context, status_code=400)

@@ -1,4 +1,4 @@
-"""The routing policy, one test per rule (models/policy.py, models/policy.toml)."""
+"""The routing policy, one test per rule (switchboard/routing/policy.py and policy.toml)."""
 
 from __future__ import annotations
 
