@@ -1,6 +1,6 @@
 """`python -m bench` / `make bench`: every benchmark in one run, each printing its table.
 
-Order: quality on real data, routing simulation, serving speed, training speed, then the
+Order: decisions on real text, quality on real data, routing simulation, serving speed, training speed, then the
 optional featurisation comparison (needs `make embed`). `--quick` shortens the load runs.
 Benchmarks never run inside `make test`.
 """
@@ -10,12 +10,13 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import featurisation, quality, routing_sim, serving, train_speed
+from bench import decision, featurisation, quality, routing_sim, serving, train_speed
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     t0 = time.perf_counter()
+    decision.run()  # skips with a message when ../shared is absent
     quality.run()  # skips each dataset with a message when ../shared is absent
     routing_sim.run()
     serving.run(quick=quick)

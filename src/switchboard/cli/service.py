@@ -13,10 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from switchboard.cli.common import CliError, say
-from switchboard.settings import SHIPPED_DATA, Settings
-
-SAMPLE_CASES = SHIPPED_DATA / "sample" / "cases.csv"
-SAMPLE_ROSTER = SHIPPED_DATA / "sample" / "roster.json"
+from switchboard.data.shipped import SAMPLE_ROSTER, default_training_files
+from switchboard.settings import Settings
 
 
 def prepare(settings: Settings, seed_roster: Path | None) -> None:
@@ -108,12 +106,11 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
     if registry.has(CHAMPION):
         say(f"champion {registry.get(CHAMPION).version} found in {registry.index_path}")
     else:
-        say(f"no champion model yet: training on the shipped sample {SAMPLE_CASES}")
-        report = load_cases(
-            [SAMPLE_CASES], "auto", {}, settings.data_dir / "rejects" / "sample.csv"
-        )
+        files = default_training_files()
+        say(f"no champion model yet: training on the shipped data ({len(files)} files)")
+        report = load_cases(files, "auto", {}, settings.data_dir / "rejects" / "shipped.csv")
         say(report.summary())
-        version, _ = train_and_register(report.accepted, settings, [str(SAMPLE_CASES)])
+        version, _ = train_and_register(report.accepted, settings, [str(f) for f in files])
         say(f"trained and promoted {version}")
     if args.no_serve:
         return 0

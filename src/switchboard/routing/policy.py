@@ -187,21 +187,58 @@ def _no_reply(
     return None
 
 
-def _model_or_default(
+def _reply_from_heads(heads: Mapping[str, HeadPrediction]) -> tuple[str, float] | None:
+    """The most likely reply action and how sure the model is that a reply is (not) due.
+
+    Whether to answer at all is decided first, on the summed probability of both ways of
+    answering against "none" (the reply head's, else the actionable head's); then public or
+    private. So a doubtful head still yields its most likely action; the caller flags it.
+    """
+    rm = heads.get("reply_action")
+    if rm is not None and set(rm.probabilities) <= set(REPLIES):
+        p = rm.probabilities
+        answer = p.get("public", 0.0) + p.get("private", 0.0)
+        if p.get("none", 0.0) > answer:
+            return "none", p["none"]
+        mode = "private" if p.get("private", 0.0) > p.get("public", 0.0) else "public"
+        return mode, answer
+    actionable = heads.get("actionable")
+    if actionable is not None:
+        yes = actionable.probabilities.get("True", 0.0)
+        return ("public", yes) if yes >= 0.5 else ("none", 1.0 - yes)
+    return None
+
+
+def _tier_from_heads(heads: Mapping[str, HeadPrediction], reply: str, default: int) -> int:
+    """The tier head's most likely tier that fits the reply (none is tier 1, a reply 2-5)."""
+    if reply == "none":
+        return 1
+    th = heads.get("tier")
+    if th is None:
+        return max(default, 2)
+    allowed = [k for k in th.probabilities if k in {"2", "3", "4", "5"}]
+    return int(max(allowed, key=lambda k: th.probabilities[k])) if allowed else max(default, 2)
+
+
+def _model_choice(
     intent: str | None, heads: Mapping[str, HeadPrediction], policy: Policy
-) -> tuple[str, int, list[RuleHit]]:
-    """Reply mode and tier from confident heads, else the intent's defaults."""
+) -> tuple[str, int, bool, list[RuleHit]]:
+    """Reply action, tier, whether a human should check, and the rules that explain it."""
     defaults = policy.config["intent_defaults"]
     d = defaults.get(intent or "unknown", defaults["unknown"])
-    reply, tier, rules = d["reply"], int(d["tier"]), []
-    rm, th = heads.get("reply_action"), heads.get("tier")
-    if _trusted(rm, policy) and rm is not None and rm.label in REPLIES:
-        reply = rm.label
-    if _trusted(th, policy) and th is not None:
-        tier = int(th.label)
+    rules: list[RuleHit] = []
     if not _trusted(heads.get("intent"), policy):
         rules.append(RuleHit("intent_default", f"intent defaults for {intent or 'unknown'}"))
-    return reply, tier, rules
+    from_heads = _reply_from_heads(heads)
+    if from_heads is None:  # nothing learned about replying: the intent's defaults decide
+        reply, tier = d["reply"], int(d["tier"])
+        unsure = not _trusted(heads.get("intent"), policy)
+        if unsure and reply == "none":  # never silenced on a doubtful intent alone
+            reply, tier = "public", max(tier, 3)
+        return reply, (1 if reply == "none" else max(tier, 2)), unsure, rules
+    reply, sure = from_heads
+    unsure = sure < policy.get("confidence", "min_confidence")
+    return reply, _tier_from_heads(heads, reply, int(d["tier"])), unsure, rules
 
 
 def _draft(
@@ -223,26 +260,18 @@ def _draft(
     crisis = _crisis(cues, intent, heads, context, policy)
     if crisis:
         return _Draft("private" if private_hits else "public", 5, crisis + private_hits, cues)
-    reply, tier, rules = _model_or_default(intent, heads, policy)
+    reply, tier, unsure, rules = _model_choice(intent, heads, policy)
     silence = _no_reply(cues, intent, heads, context, policy)
     if silence is not None and not private_hits:
         return _Draft("none", 1, [*rules, silence], cues)
-    relevant = [heads.get(h) for h in ("intent", "actionable", "reply_action", "tier")]
-    doubtful = [h for h in relevant if h is not None and not _trusted(h, policy)]
-    abstain = bool(doubtful) or not heads
-    if reply == "none" or tier == 1:
-        if not abstain and not private_hits:
-            return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "confident")], cues)
-        # Never left unanswered on a doubtful model's word: a person looks at it.
-        reply, tier = "public", max(tier, 3)
-        rules.append(RuleHit("low_confidence", "model unsure; a human decides"))
-    elif abstain:
-        tier = max(tier, 3)
-        rules.append(RuleHit("low_confidence", "model unsure; a human decides"))
+    if unsure:
+        rules.append(RuleHit("low_confidence", "model unsure; its most likely action, checked"))
     if private_hits:
-        reply = "private"
+        reply, tier = "private", max(tier, 3)
         rules += private_hits
-    return _Draft(reply, max(tier, 2), rules, cues, abstain)
+    elif reply == "none":
+        return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "most likely")], cues, unsure)
+    return _Draft(reply, max(tier, 2), rules, cues, unsure)
 
 
 def _priority(

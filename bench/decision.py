@@ -1,0 +1,132 @@
+"""Decisions on real text: reply action and tier against the rubric, on 500 real tweets.
+
+The benchmark (`bench/decision/labels.csv`, read through `bench/decision_data.py`) holds, per
+tweet, the acceptable reply actions and tier range under `datasets/RUBRIC.md`. A decision is
+right when both are acceptable. Each model is trained here from the shipped data named in its
+row and recommends through `Router.recommend`, exactly as the service does (no author history,
+no roster). Also reported: the share of mentions flagged `abstain` (sent to a human) and the
+crisis tweets left below tier 5, which must be zero.
+
+`python -m bench.decision` (part of `make bench`); skips with a message without ../shared.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.common import SHARED, table, write_result
+from switchboard.data.loaders import load_cases
+from switchboard.data.shipped import SAMPLE_CASES, curated_files, default_training_files
+from switchboard.routing.policy import load_policy
+from switchboard.routing.router import Recommendation, Router
+from switchboard.routing.types import Mention
+from switchboard.settings import Settings
+from switchboard.training.fit import TrainConfig, fit_bundle
+
+CLASSES = ("none", "public", "private", "crisis")
+
+
+def correct(rec: Recommendation, actions: Sequence[str], tier_min: int, tier_max: int) -> bool:
+    d = rec.decision
+    return d.reply_action in actions and tier_min <= d.tier <= tier_max
+
+
+def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
+    """Decision accuracy overall, per expected action and per selection; abstain share."""
+    mentions = [
+        Mention(id=f"{s}:{i}", text=t) for s, i, t in bench[["source", "id", "text"]].values
+    ]
+    recs = router.recommend(mentions)
+    right = pd.Series(
+        [
+            correct(r, a, lo, hi)
+            for r, a, lo, hi in zip(
+                recs, bench["actions"], bench["tier_min"], bench["tier_max"], strict=True
+            )
+        ],
+        index=bench.index,
+    )
+    crisis = (bench["primary"] == "crisis").to_numpy()
+    tiers = pd.Series([r.decision.tier for r in recs], index=bench.index)
+    return {
+        "n": len(bench),
+        "accuracy": round(float(right.mean()), 3),
+        "per_class": {
+            c: round(float(right[bench["primary"] == c].mean()), 3)
+            for c in CLASSES
+            if (bench["primary"] == c).any()
+        },
+        "random_sample_accuracy": round(float(right[bench["selection"] == "random"].mean()), 3),
+        "to_human": round(sum(r.decision.abstain for r in recs) / len(recs), 3),
+        "crisis_below_tier_5": int((tiers[crisis] < 5).sum()),
+        "wrong": [
+            {"id": f"{s}:{i}", "rule": rule, "got": f"{r.decision.reply_action}/{r.decision.tier}"}
+            for (s, i, rule), r, ok in zip(
+                bench[["source", "id", "rule"]].values, recs, right, strict=True
+            )
+            if not ok
+        ],
+    }
+
+
+def train_router(files: Sequence[Path], config: TrainConfig | None = None) -> Router:
+    """A model trained the way `make run` trains the default one, on the given shipped files."""
+    frame = load_cases(list(files), "auto", {}, rejects_path=None).accepted
+    bundle = fit_bundle(frame, config, evaluate=False).bundle
+    return Router(bundle, load_policy(Settings().policy_file))
+
+
+MODELS: dict[str, Any] = {
+    "synthetic sample only (the previous default)": lambda: [SAMPLE_CASES],
+    "curated corpus only": curated_files,
+    "default: sample + curated (make run)": default_training_files,
+}
+
+
+def run(shared: Path = SHARED) -> dict[str, Any] | None:
+    from bench.decision_data import load_decision_benchmark
+
+    try:
+        bench = load_decision_benchmark(shared)
+    except FileNotFoundError as exc:
+        print(f"\nDecision benchmark skipped: {exc}")
+        return None
+    t0 = time.perf_counter()
+    rows = {name: score(train_router(files()), bench) for name, files in MODELS.items()}
+    payload = {"models": rows, "seconds": round(time.perf_counter() - t0, 1)}
+    write_result("decision", payload)
+    _print(payload, bench)
+    return payload
+
+
+def _print(p: dict[str, Any], bench: pd.DataFrame) -> None:
+    counts = bench["primary"].value_counts()
+    print(
+        f"\nDecisions on real text: {len(bench)} real tweets labelled by datasets/RUBRIC.md "
+        f"({', '.join(f'{c} {counts.get(c, 0)}' for c in CLASSES)}); right = reply action and "
+        "tier both acceptable. Target: >= 0.85 overall, every class >= 0.75, under 15 % to a "
+        "human, no crisis below tier 5."
+    )
+    headers = ["model", "accuracy", *CLASSES, "random part", "to human", "crisis < tier 5"]
+    rows = [
+        [
+            name,
+            r["accuracy"],
+            *(r["per_class"].get(c, "-") for c in CLASSES),
+            r["random_sample_accuracy"],
+            r["to_human"],
+            r["crisis_below_tier_5"],
+        ]
+        for name, r in p["models"].items()
+    ]
+    print(table(headers, rows))
+
+
+if __name__ == "__main__":
+    run(Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED)
