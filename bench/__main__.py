@@ -1,7 +1,8 @@
 """`python -m bench` / `make bench`: every benchmark in one run, each printing its table.
 
-Order: decisions on real text, quality on real data, routing simulation, serving speed, training speed, then the
-optional featurisation comparison (needs `make embed`). `--quick` shortens the load runs.
+Order: decisions on real text, quality on real data, routing simulation, serving speed,
+training speed, then the optional featurisation comparison (needs `make embed`).
+`--quick` shortens the load runs.
 Benchmarks never run inside `make test`.
 """
 
