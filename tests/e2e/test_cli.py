@@ -194,3 +194,14 @@ def test_several_data_files_train_one_model(tmp_path: Path, settings: Settings) 
     meta = Registry(settings.registry_path).load(CHAMPION).metadata
     assert meta["n_rows"] == 300
     assert len(meta["data_files"]) == 2
+
+
+def test_demo_key_hint_names_the_address_it_serves_on(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that the first start prints a demo key with a curl line for the served port."""
+    from switchboard.cli.service import prepare
+
+    prepare(settings, None, "http://127.0.0.1:8031")
+    err = capsys.readouterr().err
+    assert "Demo API key" in err and "http://127.0.0.1:8031/v1/score" in err

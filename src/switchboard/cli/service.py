@@ -17,7 +17,7 @@ from switchboard.data.shipped import SAMPLE_ROSTER, default_training_files
 from switchboard.settings import Settings
 
 
-def prepare(settings: Settings, seed_roster: Path | None) -> None:
+def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
     """Migrate, seed an empty roster, and make a demo key when no key exists at all."""
     from switchboard.service import store
     from switchboard.service.auth import SCOPES, any_db_keys, create_key
@@ -35,7 +35,7 @@ def prepare(settings: Settings, seed_roster: Path | None) -> None:
         print(
             f"Demo API key (all scopes): {key}\n  e.g. curl -H 'Authorization: Bearer {key}' "
             f'-H \'content-type: application/json\' -d \'{{"id":"1","text":"where is my '
-            f"order?\"}}' http://{settings.host}:{settings.port}/v1/score",
+            f"order?\"}}' {url}/v1/score",
             file=sys.stderr,
         )
     engine.dispose()
@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from switchboard.service.app import create_app
 
-    prepare(settings, args.seed_roster)
+    prepare(settings, args.seed_roster, f"http://{args.host}:{args.port}")
     say(f"Switchboard on http://{args.host}:{args.port} (OpenAPI at /schema)")
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
