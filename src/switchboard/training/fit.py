@@ -168,15 +168,12 @@ def fit_head(
     val_cal = val[np.isin(y[val], head.classes)]
     if len(val_cal):
         index = {c: i for i, c in enumerate(head.classes)}
-        head.temperature = fit_temperature(
+        temperature = fit_temperature(
             head.logits(X[val_cal]), np.array([index[v] for v in y[val_cal]])
         )
-    if len(val_cal):
-        refit = _fit(_classifier(best, config, balanced), X[np.concatenate([train, val])],
-                     y[np.concatenate([train, val])])  # fmt: skip
-        temperature = head.temperature
-        head = LinearHead.from_estimator(name, refit)
-        head.temperature = temperature
+        rows = np.concatenate([train, val])
+        refit = _fit(_classifier(best, config, balanced), X[rows], y[rows])
+        head = LinearHead.from_estimator(name, refit, temperature)
     binary = len(head.classes) == 2
     head.abstain_below = (
         max(config.abstain_below, config.binary_abstain_below) if binary else config.abstain_below
