@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench.common import SHARED, table, write_result
 from switchboard.data.loaders import load_cases
-from switchboard.data.shipped import SAMPLE_CASES, curated_files, default_training_files
+from switchboard.data.shipped import SAMPLE_CASES, default_training_files, load_default_training
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Recommendation, Router
 from switchboard.routing.types import Mention
@@ -75,40 +75,56 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def train_router(files: Sequence[Path], config: TrainConfig | None = None) -> Router:
-    """A model trained the way `make run` trains the default one, on the given shipped files."""
-    frame = load_cases(list(files), "auto", {}, rejects_path=None).accepted
+def train_router(frame: pd.DataFrame, config: TrainConfig | None = None) -> Router:
+    """A model trained the way `make run` trains the default one, on the given cases."""
     bundle = fit_bundle(frame, config, evaluate=False).bundle
     return Router(bundle, load_policy(Settings().policy_file))
 
 
-MODELS: dict[str, Any] = {
-    "synthetic sample only (the previous default)": lambda: [SAMPLE_CASES],
-    "curated corpus only": curated_files,
-    "default: sample + curated (make run)": default_training_files,
+def _files(files: Sequence[Path]) -> pd.DataFrame:
+    return load_cases(list(files)).accepted
+
+
+MODELS: dict[str, Callable[[], pd.DataFrame]] = {
+    "synthetic sample only (the previous default)": lambda: _files([SAMPLE_CASES]),
+    "sample + curated, all labels": lambda: _files(default_training_files()),
+    "default (make run): curated text, sample for expertise": lambda: (
+        load_default_training().accepted
+    ),
 }
 
 
 def run(shared: Path = SHARED) -> dict[str, Any] | None:
-    from bench.decision_data import load_decision_benchmark
+    from bench.decision_data import HOLDOUT_PATH, LABELS_PATH, load_decision_benchmark
 
     try:
-        bench = load_decision_benchmark(shared)
+        sets = {
+            "development set (500, cues and policy tuned on it)": load_decision_benchmark(
+                shared, LABELS_PATH
+            ),
+            "held-out set (320 random, never tuned on)": load_decision_benchmark(
+                shared, HOLDOUT_PATH
+            ),
+        }
     except FileNotFoundError as exc:
         print(f"\nDecision benchmark skipped: {exc}")
         return None
     t0 = time.perf_counter()
-    rows = {name: score(train_router(files()), bench) for name, files in MODELS.items()}
-    payload = {"models": rows, "seconds": round(time.perf_counter() - t0, 1)}
+    routers = {name: train_router(cases()) for name, cases in MODELS.items()}
+    payload: dict[str, Any] = {"sets": {}}
+    for set_name, bench in sets.items():
+        rows = {name: score(router, bench) for name, router in routers.items()}
+        payload["sets"][set_name] = {"models": rows}
+        _print(set_name, rows, bench)
+    payload["seconds"] = round(time.perf_counter() - t0, 1)
     write_result("decision", payload)
-    _print(payload, bench)
     return payload
 
 
-def _print(p: dict[str, Any], bench: pd.DataFrame) -> None:
+def _print(set_name: str, models: dict[str, Any], bench: pd.DataFrame) -> None:
     counts = bench["primary"].value_counts()
     print(
-        f"\nDecisions on real text: {len(bench)} real tweets labelled by datasets/RUBRIC.md "
+        f"\nDecisions on real text, {set_name}: {len(bench)} tweets labelled by the rubric "
         f"({', '.join(f'{c} {counts.get(c, 0)}' for c in CLASSES)}); right = reply action and "
         "tier both acceptable. Target: >= 0.85 overall, every class >= 0.75, under 15 % to a "
         "human, no crisis below tier 5."
@@ -123,7 +139,7 @@ def _print(p: dict[str, Any], bench: pd.DataFrame) -> None:
             r["to_human"],
             r["crisis_below_tier_5"],
         ]
-        for name, r in p["models"].items()
+        for name, r in models.items()
     ]
     print(table(headers, rows))
 

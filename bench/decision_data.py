@@ -24,6 +24,9 @@ SHARED_DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 #: The label file, kept next to this module so the benchmark travels with the code.
 LABELS_PATH = Path(__file__).parent / "decision" / "labels.csv"
+# 320 more random tweets labelled after the cue lexicons and the policy were tuned on
+# labels.csv: never looked at while developing, so the honest figure (see its README).
+HOLDOUT_PATH = Path(__file__).parent / "decision" / "holdout.csv"
 
 SOURCES = ("airline", "complaints", "twcs", "tweeteval")
 PRIMARIES = ("none", "public", "private", "crisis")
@@ -142,7 +145,9 @@ def _validate_row(row: pd.Series) -> None:
         raise ValueError(f"{where}: unknown rule {row['rule']!r}")
 
 
-def load_decision_benchmark(shared: Path = SHARED_DEFAULT) -> pd.DataFrame:
+def load_decision_benchmark(
+    shared: Path = SHARED_DEFAULT, labels_path: Path = LABELS_PATH
+) -> pd.DataFrame:
     """Return the labelled benchmark with texts resolved from the shared datasets.
 
     Columns: source, id, text, primary, actions (tuple of str), tier_min, tier_max, rule,
@@ -152,7 +157,7 @@ def load_decision_benchmark(shared: Path = SHARED_DEFAULT) -> pd.DataFrame:
     can never be scored silently.
     """
     shared = Path(shared)
-    labels = _read_labels(LABELS_PATH)
+    labels = _read_labels(labels_path)
     index = _text_index(shared)
 
     texts: list[str] = []

@@ -134,3 +134,29 @@ def test_empty_row_scores_to_the_intercepts(trained: TrainResult) -> None:
     width = head.coef.shape[1]
     empty = Rows(np.empty(0, np.float32), np.empty(0, np.int32), np.zeros(2, np.int64), width)
     assert np.allclose(head.logits(empty), head.intercept)
+
+
+def test_appending_dense_columns_equals_scipy_hstack(cases: pd.DataFrame) -> None:
+    """Check that `Rows.with_dense` builds exactly scipy's hstack, empty rows included."""
+    features = CaseFeatures().fit(cases)
+    frame = {"text": ["", *cases["text"].head(5)]}
+    rows = features.rows(frame)
+    dense = np.random.default_rng(0).normal(size=(rows.shape[0], 7)).astype(np.float32)
+    got = rows.with_dense(dense).to_csr()
+    want = sp.hstack([rows.to_csr(), sp.csr_matrix(dense)], format="csr")
+    assert got.shape == want.shape and (got != want).nnz == 0
+
+
+def test_semantic_block_serves_the_matrix_it_was_trained_on(cases: pd.DataFrame) -> None:
+    """Check that a bundle whose heads chose the semantic block scores identically through the
+    fast row path and the training path (tf-idf + block, stacked by scipy)."""
+    from switchboard.ml.embedding import SemanticBlock
+    from switchboard.training.fit import TrainConfig
+
+    bundle = fit_bundle(cases, TrainConfig(min_embedding_gain=-1.0), evaluate=False).bundle
+    assert isinstance(bundle.embedder, SemanticBlock)
+    frame = {"text": list(cases["text"].head(20)) + ODD_TEXTS}
+    fast, slow = bundle.rows(frame), bundle.vectorise(frame)
+    assert (fast.to_csr() != slow).nnz == 0
+    for head in bundle.heads.values():
+        np.testing.assert_allclose(head.predict_proba(fast), head.predict_proba(slow), rtol=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ def run(
 
 
 def test_shipped_policy_loads_with_a_version(policy: Policy) -> None:
-    """Check that models/policy.toml is valid and versioned."""
+    """Check that the shipped policy.toml is valid and versioned."""
     assert policy.version
 
 
@@ -295,7 +296,7 @@ def test_spare_capacity_ranks_higher(policy: Policy) -> None:
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (lambda t: t.replace('version = "2026.11-2"', ""), "version"),
+        (lambda t: re.sub(r'^version = ".*"\n', "", t, flags=re.M), "version"),
         (lambda t: t + "\n[surprise]\nx = 1\n", "surprise"),
         (lambda t: t.replace("min_confidence = 0.55", ""), "confidence.min_confidence"),
         (
@@ -312,3 +313,36 @@ def test_bad_config_names_the_key(tmp_path: Path, edit: object, match: str) -> N
     path.write_text(edit(POLICY_FILE.read_text()))  # type: ignore[operator]
     with pytest.raises(PolicyError, match=match):
         load_policy(path)
+
+
+def test_self_harm_is_crisis_answered_in_private(policy: Policy) -> None:
+    """Check that a self-harm statement reaches the crisis team through a private reply."""
+    d = run(policy, "honestly i just want to end my life", heads("complaint", "negative"))
+    assert (d.reply_action, d.tier) == ("private", 5) and "crisis_self_harm" in d.reply_reasons
+
+
+def test_fraud_goes_private_to_a_specialist(policy: Policy) -> None:
+    """Check that an unauthorised purchase is private at tier 4, not a public reply."""
+    d = run(policy, "there's a purchase on my card I never made, unauthorised!", heads("complaint"))
+    assert (d.reply_action, d.tier) == ("private", 4)
+
+
+def test_abuse_wishing_harm_gets_no_reply_and_no_crisis(policy: Policy) -> None:
+    """Check that "hope you burn" is abuse, left alone, not a safety report."""
+    d = run(policy, "hope your offices burn to the ground", heads("complaint", "negative"))
+    assert d.reply_action == "none" and "abuse" in d.reply_reasons
+
+
+def test_spam_asking_for_a_dm_is_still_spam(policy: Policy) -> None:
+    """Check that personal-data cues in spam ("DM me") do not turn it into a private reply."""
+    d = run(policy, "want 10k followers? DM me now!!", heads("spam"))
+    assert d.reply_action == "none"
+
+
+@pytest.mark.parametrize(("confidence", "tier"), [(0.7, 3), (0.9, 5)])
+def test_crisis_intent_alone_needs_a_sure_model(
+    policy: Policy, confidence: float, tier: int
+) -> None:
+    """Check that without a crisis cue only a very sure crisis intent escalates to tier 5."""
+    h = heads("crisis", "negative", conf=confidence, reply_action="public", tier="3")
+    assert run(policy, "this is unbelievable", h).tier == tier

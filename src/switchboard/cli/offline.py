@@ -130,8 +130,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-class", action="store_true", help="print per-class figures too")
     p.add_argument(
         "--featurisations",
-        default="tfidf",
-        help="candidates compared per head: tfidf or tfidf,tfidf+minilm (needs `make embed`)",
+        default="tfidf,tfidf+static",
+        help="candidates compared per head: tfidf plus at most one semantic block, "
+        "tfidf+static (default) or tfidf+minilm (needs `make embed`); `tfidf` alone turns "
+        "the block off",
     )
     p.add_argument(
         "--latency-budget-ms",

@@ -13,7 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from switchboard.cli.common import CliError, say
-from switchboard.data.shipped import SAMPLE_ROSTER, default_training_files
+from switchboard.data.shipped import (
+    SAMPLE_ROSTER,
+    default_training_files,
+    load_default_training,
+)
 from switchboard.settings import Settings
 
 
@@ -98,7 +102,6 @@ def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.data.loaders import load_cases
     from switchboard.ml.registry import CHAMPION, Registry
     from switchboard.training.pipeline import train_and_register
 
@@ -108,7 +111,7 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
     else:
         files = default_training_files()
         say(f"no champion model yet: training on the shipped data ({len(files)} files)")
-        report = load_cases(files, "auto", {}, settings.data_dir / "rejects" / "shipped.csv")
+        report = load_default_training(settings.data_dir / "rejects" / "shipped.csv")
         say(report.summary())
         version, _ = train_and_register(report.accepted, settings, [str(f) for f in files])
         say(f"trained and promoted {version}")

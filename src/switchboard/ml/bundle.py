@@ -4,7 +4,8 @@ Layout of a bundle directory:
 
     metadata.json          version, trained_at, data fingerprint, metrics, heads, versions
     features.joblib        the fitted `CaseFeatures`
-    embedder.joblib        the `SentenceEmbedder`, only when a head chose embeddings
+    embedder.joblib        the semantic block (`SemanticBlock`, or `SentenceEmbedder`), only
+                           when a head chose it
     head-<name>.joblib     one `LinearHead` per trained head
     expertise.joblib       the `ExpertiseModel` (when the data had responders)
     MANIFEST.json          SHA-256 of every file above
@@ -66,7 +67,7 @@ class Bundle:
     heads: dict[str, LinearHead]
     expertise: ExpertiseModel | None
     metadata: dict[str, Any]
-    # Optional dense features appended after the tf-idf columns (see models/embedding.py).
+    # Optional dense features appended after the tf-idf columns (see ml/embedding.py).
     embedder: Any | None = None
     _names: list[str] | None = None
     _stacked: StackedHeads | None = None
@@ -79,8 +80,7 @@ class Bundle:
         if self._names is None:
             names = self.features.get_feature_names_out()
             if self.embedder is not None:
-                width = self.embedder.transform({"text": [""]}).shape[1]
-                names = np.concatenate([names, [f"e:minilm_{i}" for i in range(width)]])
+                names = np.concatenate([names, self.embedder.get_feature_names_out()])
             self._names = names.tolist()
         return self._names
 
@@ -93,10 +93,10 @@ class Bundle:
 
     def rows(self, frame: Columns) -> Rows:
         """The same matrix as `vectorise`, as raw CSR arrays: the service's fast path."""
+        rows = self.features.rows(frame)
         if self.embedder is None:
-            return self.features.rows(frame)
-        X = self.vectorise(frame)
-        return Rows(X.data, X.indices, X.indptr, X.shape[1])
+            return rows
+        return rows.with_dense(np.asarray(self.embedder.transform(frame), dtype=np.float32))
 
     def warm(self) -> None:
         """Build what the first request would otherwise build: feature names, stacked weights,

