@@ -1,8 +1,8 @@
 """`python -m bench` / `make bench`: every benchmark in one run, each printing its table.
 
 Order: decisions on real text, quality on real data, routing simulation, serving speed,
-training speed, then the optional featurisation comparison (needs `make embed`).
-`--quick` shortens the load runs.
+the semantic block's cost, training speed, then the optional featurisation comparison
+(needs `make embed`). `--quick` shortens the load runs.
 Benchmarks never run inside `make test`.
 """
 
@@ -11,7 +11,15 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import decision, featurisation, quality, routing_sim, serving, train_speed
+from bench import (
+    decision,
+    featurisation,
+    quality,
+    routing_sim,
+    semantic_cost,
+    serving,
+    train_speed,
+)
 
 
 def main() -> None:
@@ -21,6 +29,7 @@ def main() -> None:
     quality.run()  # skips each dataset with a message when ../shared is absent
     routing_sim.run()
     serving.run(quick=quick)
+    semantic_cost.run(quick=quick)
     train_speed.run()
     featurisation.run()  # skips with a message without `make embed` or ../shared
     print(f"\nmake bench finished in {time.perf_counter() - t0:.0f} s")
