@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import pickle
 import re
 import shutil
@@ -21,6 +22,7 @@ from switchboard.ml.semantic import (
     StaticEmbedder,
     load_static_model,
 )
+from tests.conftest import shared_dataset
 
 TEXTS = [
     "I want my money back",
@@ -157,6 +159,53 @@ def test_shipped_assets_stay_small_and_carry_their_licence() -> None:
     assert {"LICENSE", "NOTICE.md", *EXPECTED_SHA256} <= set(files)
     assert sum(files.values()) <= 12_000_000
     assert "Apache License" in (ASSET_DIR / "LICENSE").read_text()
+
+
+# Characters where Python's str.split and BERT's normaliser could disagree, and other oddities.
+AWKWARD = [
+    "",
+    "  lead and trail  ",
+    "tab\there\nnew\r\nline",
+    "a\x0bb a\x0cb a\x1cb c\x1fd x\x85y a\x7fb \x00nul",
+    "zero\u200bwidth soft\u00adhyphen join\u200dme rep\ufffdlace mongol\u180esep",
+    "nb\u00a0sp ideo\u3000space \u2028line\u2029para",
+    "我爱你 北京 Crème brûlée ÉCOLE e\u0301 \u0301a ΣΊΣΥΦΟΣ İstanbul ﬁ",
+    "emoji 😡😡 👍🏽 👨‍👩‍👧 \ue000private \U000e0041tag",
+    "[UNK] foo[UNK]bar [PAD]",
+    "@United #fail http://t.co/xyz123 &amp; <3 UA123!!!",
+    "x" * 250,
+    "word " * 700,
+]
+
+
+def _tokenizer_ids(texts: list[str]) -> list[list[int]]:
+    tokenizer = load_static_model().tokenizer
+    cut = [t[: semantic.MAX_CHARS] for t in texts]
+    return [e.ids for e in tokenizer.encode_batch_fast(cut, add_special_tokens=False)]
+
+
+def _cached_ids(texts: list[str]) -> list[list[int]]:
+    model = load_static_model()
+    # Twice, small calls: the first fills the word cache, the second reads from it.
+    first = [ids for t in texts for ids in model.token_ids([t])]
+    second = [ids for i in range(0, len(texts), 3) for ids in model.token_ids(texts[i : i + 3])]
+    assert first == second
+    return second
+
+
+def test_word_cache_gives_exactly_the_tokenizers_ids_on_awkward_text() -> None:
+    """Check that cached word lookups equal tokenising whole texts, control chars included."""
+    texts = AWKWARD + [f"{a} {b}" for a in AWKWARD[:10] for b in AWKWARD[:10]]
+    assert _cached_ids(texts) == _tokenizer_ids(texts)
+
+
+@pytest.mark.realdata
+def test_word_cache_gives_exactly_the_tokenizers_ids_on_real_mentions() -> None:
+    """Check the cached path against whole-text tokenising on every airline tweet."""
+    path = shared_dataset("airline_sentiment") / "Tweets.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    assert _cached_ids(texts) == _tokenizer_ids(texts)
 
 
 def test_output_matches_model2vec_reading_the_same_asset() -> None:

@@ -346,3 +346,10 @@ def test_crisis_intent_alone_needs_a_sure_model(
     """Check that without a crisis cue only a very sure crisis intent escalates to tier 5."""
     h = heads("crisis", "negative", conf=confidence, reply_action="public", tier="3")
     assert run(policy, "this is unbelievable", h).tier == tier
+
+
+def test_tier_head_alone_never_pages_the_crisis_team(policy: Policy) -> None:
+    """Check that a tier head voting 5 without any crisis rule is capped at the specialist."""
+    h = heads("complaint", "negative", reply_action="public", tier="5")
+    d = run(policy, "the stream keeps freezing", h)
+    assert d.tier == 4 and not any(r.startswith("crisis") for r in d.reply_reasons)

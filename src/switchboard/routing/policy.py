@@ -92,7 +92,7 @@ def load_policy(path: Path) -> Policy:
     _require(config, "no_reply", ["repeat_rager_share"])
     _require(config, "private", ["intents", "cues"])
     _require(config, "crisis", ["intents", "cues", "volume_spike_ratio", "spike_intents"])
-    _require(config, "crisis", ["private_cues", "intent_confidence"])
+    _require(config, "crisis", ["private_cues", "intent_confidence", "model_tier_cap"])
     _require(config, "private", ["tier_4_cues"])
     _require(config, "intent_defaults", ["unknown"])
     _require(config, "sla_seconds", ["2", "3", "4", "5"])
@@ -215,15 +215,22 @@ def _reply_from_heads(heads: Mapping[str, HeadPrediction]) -> tuple[str, float] 
     return None
 
 
-def _tier_from_heads(heads: Mapping[str, HeadPrediction], reply: str, default: int) -> int:
-    """The tier head's most likely tier that fits the reply (none is tier 1, a reply 2-5)."""
+def _tier_from_heads(
+    heads: Mapping[str, HeadPrediction], reply: str, default: int, policy: Policy
+) -> int:
+    """The tier head's most likely tier that fits the reply: none is tier 1, a reply 2 up to
+    `crisis.model_tier_cap`. Paging the crisis team takes a named crisis rule (a cue, a sure
+    crisis intent, a spike), never the tier head's word alone: on real tweets it over-read
+    drama in everyday talk (bench/decision.py)."""
     if reply == "none":
         return 1
+    cap = int(policy.get("crisis", "model_tier_cap"))
     th = heads.get("tier")
     if th is None:
-        return max(default, 2)
-    allowed = [k for k in th.probabilities if k in {"2", "3", "4", "5"}]
-    return int(max(allowed, key=lambda k: th.probabilities[k])) if allowed else max(default, 2)
+        return min(max(default, 2), cap)
+    allowed = [k for k in th.probabilities if k.isdigit() and 2 <= int(k) <= cap]
+    best = max(allowed, key=lambda k: th.probabilities[k]) if allowed else default
+    return min(max(int(best), 2), cap)
 
 
 def _model_choice(
@@ -244,7 +251,7 @@ def _model_choice(
         return reply, (1 if reply == "none" else max(tier, 2)), unsure, rules
     reply, sure = from_heads
     unsure = sure < policy.get("confidence", "min_confidence")
-    return reply, _tier_from_heads(heads, reply, int(d["tier"])), unsure, rules
+    return reply, _tier_from_heads(heads, reply, int(d["tier"]), policy), unsure, rules
 
 
 def _draft(
