@@ -350,6 +350,7 @@ def test_crisis_intent_alone_needs_a_sure_model(
 
 def test_tier_head_alone_never_pages_the_crisis_team(policy: Policy) -> None:
     """Check that a tier head voting 5 without any crisis rule is capped at the specialist."""
-    h = heads("complaint", "negative", reply_action="public", tier="5")
+    h = heads("complaint", "negative", reply_action="public")
+    h["tier"] = HeadPrediction("5", 0.7, 0.5, {"5": 0.7, "4": 0.2, "3": 0.1}, False)
     d = run(policy, "the stream keeps freezing", h)
     assert d.tier == 4 and not any(r.startswith("crisis") for r in d.reply_reasons)
