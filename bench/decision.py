@@ -23,7 +23,8 @@ import pandas as pd
 from bench.common import SHARED, table, write_result
 from switchboard.data.loaders import load_cases
 from switchboard.data.shipped import SAMPLE_CASES, default_training_files, load_default_training
-from switchboard.routing.policy import load_policy
+from switchboard.routing.cues import find_cues
+from switchboard.routing.policy import Policy, load_policy
 from switchboard.routing.router import Recommendation, Router
 from switchboard.routing.types import Mention
 from switchboard.settings import Settings
@@ -65,6 +66,7 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
         "random_sample_accuracy": round(float(right[bench["selection"] == "random"].mean()), 3),
         "to_human": round(sum(r.decision.abstain for r in recs) / len(recs), 3),
         "crisis_below_tier_5": int((tiers[crisis] < 5).sum()),
+        "cue_recall": cue_recall(router.policy, bench),
         "wrong": [
             {"id": f"{s}:{i}", "rule": rule, "got": f"{r.decision.reply_action}/{r.decision.tier}"}
             for (s, i, rule), r, ok in zip(
@@ -73,6 +75,19 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
             if not ok
         ],
     }
+
+
+def cue_recall(policy: Policy, bench: pd.DataFrame) -> dict[str, float]:
+    """Share of crisis (private) tweets on which any crisis (private) cue of the policy fires:
+    what the lexicons catch before any model is asked."""
+    cues = [find_cues(text, policy.words) for text in bench["text"]]
+    out = {}
+    for kind in ("crisis", "private"):
+        rows = (bench["primary"] == kind).to_numpy()
+        wanted = set(policy.get(kind, "cues"))
+        hits = [bool(c & wanted) for c, r in zip(cues, rows, strict=True) if r]
+        out[kind] = round(sum(hits) / len(hits), 3) if hits else float("nan")
+    return out
 
 
 def train_router(frame: pd.DataFrame, config: TrainConfig | None = None) -> Router:
@@ -142,6 +157,11 @@ def _print(set_name: str, models: dict[str, Any], bench: pd.DataFrame) -> None:
         for name, r in models.items()
     ]
     print(table(headers, rows))
+    recall = next(iter(models.values()))["cue_recall"]
+    print(
+        f"cue recall (any cue of the kind fires): crisis {recall['crisis']:.3f}, "
+        f"private {recall['private']:.3f}"
+    )
 
 
 if __name__ == "__main__":

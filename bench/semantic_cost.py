@@ -3,7 +3,10 @@
 Answers "can serving afford the semantic features?": the budget is 100 µs for one mention
 scored alone in-process, and less per mention in batches (training, backfills). Timings are
 of `StaticEmbedder.transform` as callers use it, on real varied mentions when
-../shared/datasets is present (synthetic ones otherwise), after a warm-up. Where model2vec is
+../shared/datasets is present (synthetic ones otherwise). Single calls start from an empty
+word cache plus a 200-mention warm-up on other texts (a freshly started server). Batches are
+timed from an empty cache (a training pass over new data) and after embedding the other few
+thousand mentions (warm); no figure is flattered by timing texts already seen. Where model2vec is
 installed its own `StaticModel.encode` is timed on the same asset for comparison: it is why
 the module pools with `tokenizers` directly.
 """
@@ -25,6 +28,7 @@ from switchboard.ml.semantic import ASSET_DIR, StaticEmbedder, load_static_model
 
 BUDGET_US = 100.0
 BATCH = 1000
+WARM_UP = 200
 
 
 def _texts(n: int) -> tuple[list[str], str]:
@@ -44,8 +48,11 @@ def _texts(n: int) -> tuple[list[str], str]:
     return (texts * (n // len(texts) + 1))[:n], source
 
 
-def _single_us(embed: Callable[[list[str]], Any], texts: list[str]) -> np.ndarray:
-    for text in texts[:200]:  # warm-up: caches, allocator, branch predictors
+def _single_us(
+    embed: Callable[[list[str]], Any], texts: list[str], warm: list[str], reset: Callable[[], None]
+) -> np.ndarray:
+    reset()  # a freshly started process: empty word cache, then a short warm-up
+    for text in warm:
         embed([text])
     times = np.empty(len(texts))
     clock = time.perf_counter_ns
@@ -56,29 +63,42 @@ def _single_us(embed: Callable[[list[str]], Any], texts: list[str]) -> np.ndarra
     return times / 1e3
 
 
-def _batch_us(embed: Callable[[list[str]], Any], texts: list[str], repeats: int) -> float:
+def _batch_us(
+    embed: Callable[[list[str]], Any], texts: list[str], repeats: int, reset: Callable[[], None]
+) -> tuple[float, float]:
+    """Median µs per mention for a batch: cold word cache, and warm (other mentions seen)."""
     embed(texts[:BATCH])
-    runs = []
+    cold, warm = [], []
     for r in range(repeats):
-        chunk = texts[(r * BATCH) % len(texts) :][:BATCH]
+        start = (r * BATCH) % (len(texts) - BATCH)
+        chunk, others = texts[start : start + BATCH], texts[:start] + texts[start + BATCH :]
+        reset()  # a training pass over new data
         t0 = time.perf_counter()
         embed(chunk)
-        runs.append((time.perf_counter() - t0) * 1e6 / len(chunk))
-    return statistics.median(runs)
+        cold.append((time.perf_counter() - t0) * 1e6 / BATCH)
+        reset()
+        embed(others)  # a process that has already embedded a few thousand other mentions
+        t0 = time.perf_counter()
+        embed(chunk)
+        warm.append((time.perf_counter() - t0) * 1e6 / BATCH)
+    return statistics.median(cold), statistics.median(warm)
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     n_single = 1000 if quick else 5000
-    repeats = 3 if quick else 10
-    texts, source = _texts(max(n_single, BATCH * 2))
+    repeats = 3 if quick else 7
+    texts, source = _texts(max(n_single + WARM_UP, BATCH * 5))
 
     t0 = time.perf_counter()
     load_static_model()
     load_ms = (time.perf_counter() - t0) * 1e3
     embedder = StaticEmbedder().fit()
 
-    candidates: list[tuple[str, Callable[[list[str]], Any]]] = [
-        ("StaticEmbedder.transform", embedder.transform)
+    def nothing() -> None:
+        pass
+
+    candidates: list[tuple[str, Callable[[list[str]], Any], Callable[[], None]]] = [
+        ("StaticEmbedder.transform", embedder.transform, embedder.model.clear_word_cache)
     ]
     try:
         from model2vec import StaticModel
@@ -86,12 +106,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         pass
     else:
         reference = StaticModel.from_pretrained(ASSET_DIR, normalize=True, force_download=False)
-        candidates.append(("model2vec StaticModel.encode (reference)", reference.encode))
+        candidates.append(("model2vec StaticModel.encode (reference)", reference.encode, nothing))
 
     rows, results = [], {}
-    for name, embed in candidates:
-        single = _single_us(embed, texts[:n_single])
-        batch = _batch_us(embed, texts, repeats)
+    measured, warm = texts[:n_single], texts[n_single : n_single + WARM_UP]
+    for name, embed, reset in candidates:
+        single = _single_us(embed, measured, warm, reset)
+        batch, batch_warm = _batch_us(embed, texts, repeats, reset)
         p50, p99 = float(np.percentile(single, 50)), float(np.percentile(single, 99))
         results[name] = {
             "single_calls": n_single,
@@ -100,8 +121,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             "single_mean_us": float(single.mean()),
             "batch_size": BATCH,
             "batch_us_per_mention": batch,
+            "batch_warm_us_per_mention": batch_warm,
         }
-        rows.append([name, n_single, p50, p99, float(single.mean()), batch])
+        rows.append([name, n_single, p50, p99, float(single.mean()), batch, batch_warm])
 
     ours = results["StaticEmbedder.transform"]
     payload = {
@@ -109,15 +131,25 @@ def run(quick: bool = False) -> dict[str, Any]:
         "dim": embedder.n_features_out_,
         "load_ms": load_ms,
         "budget_single_us": BUDGET_US,
-        "within_budget": ours["single_p50_us"] <= BUDGET_US
-        and ours["batch_us_per_mention"] < ours["single_p50_us"],
+        "single_within_budget": ours["single_p50_us"] <= BUDGET_US,
+        "batch_cheaper_than_single": ours["batch_us_per_mention"] < ours["single_p50_us"],
         "results": results,
     }
-    headers = ["path", "single calls", "p50 µs", "p99 µs", "mean µs", f"µs/mention (batch {BATCH})"]
-    verdict = "OK" if payload["within_budget"] else "OVER"
+    headers = [
+        "path",
+        "single calls",
+        "p50 µs",
+        "p99 µs",
+        "mean µs",
+        f"µs/mention (batch {BATCH}, cold)",
+        "(warm)",
+    ]
     print(f"\nSemantic block cost ({source}, dim {payload['dim']}, load {load_ms:.0f} ms)")
     print(table(headers, rows))
-    print(f"budget: {BUDGET_US:.0f} µs for one mention -> {verdict}")
+    print(
+        f"one mention p50 <= {BUDGET_US:.0f} µs: {payload['single_within_budget']}; "
+        f"cold batch cheaper per mention than one alone: {payload['batch_cheaper_than_single']}"
+    )
     write_result("semantic_cost", payload)
     return payload
 
