@@ -3,14 +3,15 @@
 Established social-care practice, as named rules with reason codes, all tunable in
 `policy.toml` beside this module. Precedence, highest first:
 
-1. crisis (safety, legal threat, media, executive, crisis intent, volume spike) -> tier 5,
-   whatever else is true: a troll who writes "my child was injured" still escalates;
-2. no reply (spam, troll, chatter, repeat rager, venting without an ask), but only on a
-   confident model or a rule: a low-confidence prediction never silences a mention by itself;
-3. private for account-, order-, billing-specific or regulated matters;
-4. otherwise the tier and reply mode the models (or the per-intent defaults) say.
+1. crisis (a crisis cue, a sure crisis intent, a volume spike) -> tier 5, whatever else is
+   true: a troll who writes "my child was injured" still escalates; self-harm goes private;
+2. no reply by rule (spam, troll, chatter on a confident model; repeat ragers; abuse with no
+   ask; venting without an ask);
+3. private for account-, order-, billing-specific, fraud and regulated matters;
+4. otherwise the models' most likely reply and tier (the tier head alone stops at the
+   specialist tier); an unsure model still decides, and the mention is flagged `abstain`.
 Influence (followers, verified) shortens the SLA and raises priority, capped; it never changes
-the tier or the reply decision.
+the tier or the reply decision. The rules follow datasets/RUBRIC.md.
 """
 
 from __future__ import annotations

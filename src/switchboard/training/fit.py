@@ -19,7 +19,7 @@ import platform
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -208,11 +208,12 @@ def fit_head(
 
 
 # head, X, y, train rows, val rows, balanced class weights
-Job = tuple[str, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, bool]
+# head, X, y, train rows, val rows, balanced class weights, the config it is fitted with
+Job = tuple[str, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, bool, TrainConfig]
 
 
 def _fit_heads_in_parallel(
-    jobs: dict[str, Job], config: TrainConfig, progress: Progress | None
+    jobs: dict[str, Job], n_jobs: int, progress: Progress | None
 ) -> dict[str, tuple[LinearHead, dict[str, Any]]]:
     """Heads are independent, so they fit in `n_jobs` worker processes.
 
@@ -222,9 +223,9 @@ def _fit_heads_in_parallel(
     keys = list(jobs)
     tasks = (
         delayed(_keyed_fit)(key, head, X, y, train, val, config, balanced)
-        for key, (head, X, y, train, val, balanced) in jobs.items()
+        for key, (head, X, y, train, val, balanced, config) in jobs.items()
     )
-    n_jobs = min(config.n_jobs, len(keys)) or 1
+    n_jobs = min(n_jobs, len(keys)) or 1
     done: Iterable[tuple[str, tuple[LinearHead, dict[str, Any]]]] = Parallel(
         n_jobs=n_jobs, return_as="generator_unordered"
     )(tasks)
@@ -277,13 +278,9 @@ def _choose_featurisation(
 
 
 def _plan_jobs(
-    frame: pd.DataFrame,
-    split: np.ndarray,
-    X: sp.csr_matrix,
-    wide: sp.csr_matrix | None,
-    config: TrainConfig,
+    frame: pd.DataFrame, split: np.ndarray, X: sp.csr_matrix, config: TrainConfig
 ) -> tuple[dict[str, Job], dict[str, str]]:
-    """One fit per head with enough labels (two with embeddings), plus responder affinity."""
+    """One fit per head with enough labels, plus responder affinity."""
     jobs: dict[str, Job] = {}
     skipped: dict[str, str] = {}
     for name in CLASSIFIER_HEADS:
@@ -295,17 +292,29 @@ def _plan_jobs(
         if len(train) < config.min_rows or n_classes < 2:
             skipped[name] = f"{len(train)} labelled training rows, {n_classes} classes"
             continue
-        jobs[name] = (name, X, target, train, val, True)
-        if wide is not None:
-            jobs[f"{name}@{config.block}"] = (name, wide, target, train, val, True)
+        jobs[name] = (name, X, target, train, val, True, config)
     responders = head_target(frame, "responder_id").to_numpy()
     has_responder = np.array([r is not None for r in responders])
     if len(set(responders[has_responder])) >= 2:
         # Who-takes-what is a coarse signal; a subsample learns it at a fraction of the cost.
         train = _subsample(np.flatnonzero(has_responder & (split == "train")), config.affinity_rows)
         val = np.flatnonzero(has_responder & (split == "val"))
-        jobs[AFFINITY] = (AFFINITY, X, responders, train, val, False)
+        jobs[AFFINITY] = (AFFINITY, X, responders, train, val, False, config)
     return jobs, skipped
+
+
+def _block_jobs(
+    jobs: dict[str, Job], fitted: dict[str, tuple[LinearHead, dict[str, Any]]], wide: Any
+) -> dict[str, Job]:
+    """Every text head again on tf-idf + the semantic block, at the C its tf-idf fit chose: one
+    validation fit and one refit more per head instead of a second grid search."""
+    return {
+        f"{name}@{config.block}": (
+            name, wide, y, train, val, balanced, replace(config, c_grid=(fitted[name][1]["C"],))
+        )
+        for name, (_, _, y, train, val, balanced, config) in jobs.items()
+        if name != AFFINITY
+    }  # fmt: skip
 
 
 def _vocabulary_rows(frame: pd.DataFrame, split: np.ndarray) -> np.ndarray:
@@ -365,9 +374,11 @@ def fit_bundle(
         t_embed = time.perf_counter()
         wide, embedder, embed_ms = _with_block(X, frame, config)
         timings["embeddings_s"] = time.perf_counter() - t_embed
-    jobs, skipped = _plan_jobs(frame, split, X, wide, config)
+    jobs, skipped = _plan_jobs(frame, split, X, config)
     t1 = time.perf_counter()
-    fitted = _fit_heads_in_parallel(jobs, config, progress)
+    fitted = _fit_heads_in_parallel(jobs, config.n_jobs, progress)
+    if wide is not None:
+        fitted |= _fit_heads_in_parallel(_block_jobs(jobs, fitted, wide), config.n_jobs, progress)
     timings["heads_s"] = time.perf_counter() - t1
     heads: dict[str, LinearHead] = {}
     selection: dict[str, dict[str, Any]] = {}
