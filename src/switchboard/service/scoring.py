@@ -1,6 +1,6 @@
-"""Scoring a batch of mentions: one vectorisation, every head, then the policy per mention.
-
-A plain function, tested without HTTP; the controllers only decode, call this and encode.
+"""The API's side of scoring: checking texts, API bodies to `Mention`s, `Recommendation`s to
+response bodies, and the prediction log's row. The recommending itself is `Router.recommend`;
+these are plain functions, tested without HTTP.
 """
 
 from __future__ import annotations
