@@ -8,10 +8,12 @@ L2-normalised mean of its pieces' vectors — a tokenizer call, a table lookup a
 order and context are lost; paraphrase and synonymy mostly survive, which is what a linear head
 beside tf-idf needs.
 
-Why not model2vec's own ``StaticModel.encode`` at run time: measured on this project's 2-core
-machine it costs ~120 µs (p50) for one mention — per-call batching, progress-bar and truncation
-bookkeeping — against a budget of 100 µs; the same arithmetic done here directly with the
-``tokenizers`` library costs about half that. The asset keeps model2vec's file layout, so
+Why not model2vec's own ``StaticModel.encode`` at run time: on this project's 2-core machine it
+costs ~120-200 µs (p50, depending on load) for one mention — per-call batching, progress-bar
+and truncation bookkeeping plus a full tokenizer pass — against a budget of 100 µs. Here the
+same arithmetic is done with ``tokenizers`` and numpy directly, and whitespace chunks' word
+pieces are cached (exactly; see ``StaticVectors.token_ids``): ~40-50 µs p50 in the same runs
+(bench/semantic_cost.py). The asset keeps model2vec's file layout, so
 ``model2vec.StaticModel.from_pretrained(ASSET_DIR)`` gives the same vectors (a test checks the
 two agree wherever model2vec is installed).
 
