@@ -120,9 +120,7 @@ def run() -> dict[str, Any]:
             anchor = f"most-active-agent baseline {base:.3f}" if base is not None else "-"
         shown = [v if v is not None else "n/a" for v in values]
         rows.append([f.dataset, f.metric, f.previous or "-", *shown, anchor])
-    seconds = [
-        [d, *(reports[v][d].get("seconds") for v in VARIANTS)] for d in reports["tf-idf"]
-    ]
+    seconds = [[d, *(reports[v][d].get("seconds") for v in VARIANTS)] for d in reports["tf-idf"]]
     write_result("quality", {"figures": rows, "reports": reports, "seconds": seconds})
     print("\nModel quality on real public data (switchboard train + evaluate, documented splits)")
     headers = ["dataset", "metric", "previous release", *VARIANTS, "anchors"]
