@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from switchboard.data.loaders import LoadReport, load_cases
 from switchboard.data.schema import CLASSIFIER_HEADS
 from switchboard.settings import SHIPPED_DATA
@@ -39,12 +37,9 @@ def load_default_training(rejects_path: Path | None = None) -> LoadReport:
     synthetic sample for responder expertise only (its text labels blanked)."""
     report = load_cases(default_training_files(), "auto", {}, rejects_path=rejects_path)
     frame = report.accepted
-    synthetic = frame["case_id"].astype(str).isin(_sample_ids())
+    # The sample is the first file, so its accepted rows come first in the frame.
+    synthetic = frame.index < report.per_file[0][2]
     report.accepted = frame.assign(
         **{h: frame[h].where(~synthetic) for h in CLASSIFIER_HEADS if h in frame}
     )
     return report
-
-
-def _sample_ids() -> set[str]:
-    return set(pd.read_csv(SAMPLE_CASES, usecols=["case_id"], dtype=str)["case_id"])
