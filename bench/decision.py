@@ -66,7 +66,6 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
         "random_sample_accuracy": round(float(right[bench["selection"] == "random"].mean()), 3),
         "to_human": round(sum(r.decision.abstain for r in recs) / len(recs), 3),
         "crisis_below_tier_5": int((tiers[crisis] < 5).sum()),
-        "cue_recall": cue_recall(router.policy, bench),
         "wrong": [
             {"id": f"{s}:{i}", "rule": rule, "got": f"{r.decision.reply_action}/{r.decision.tier}"}
             for (s, i, rule), r, ok in zip(
@@ -127,16 +126,20 @@ def run(shared: Path = SHARED) -> dict[str, Any] | None:
     t0 = time.perf_counter()
     routers = {name: train_router(cases()) for name, cases in MODELS.items()}
     payload: dict[str, Any] = {"sets": {}}
+    policy = load_policy(Settings().policy_file)
     for set_name, bench in sets.items():
         rows = {name: score(router, bench) for name, router in routers.items()}
-        payload["sets"][set_name] = {"models": rows}
-        _print(set_name, rows, bench)
+        recall = cue_recall(policy, bench)  # the same policy for every model: once per set
+        payload["sets"][set_name] = {"models": rows, "cue_recall": recall}
+        _print(set_name, rows, bench, recall)
     payload["seconds"] = round(time.perf_counter() - t0, 1)
     write_result("decision", payload)
     return payload
 
 
-def _print(set_name: str, models: dict[str, Any], bench: pd.DataFrame) -> None:
+def _print(
+    set_name: str, models: dict[str, Any], bench: pd.DataFrame, recall: dict[str, float]
+) -> None:
     counts = bench["primary"].value_counts()
     print(
         f"\nDecisions on real text, {set_name}: {len(bench)} tweets labelled by the rubric "
@@ -157,7 +160,6 @@ def _print(set_name: str, models: dict[str, Any], bench: pd.DataFrame) -> None:
         for name, r in models.items()
     ]
     print(table(headers, rows))
-    recall = next(iter(models.values()))["cue_recall"]
     print(
         f"cue recall (any cue of the kind fires): crisis {recall['crisis']:.3f}, "
         f"private {recall['private']:.3f}"
