@@ -54,6 +54,13 @@ class Settings:
     # under which a prediction counts as low-margin.
     review_sample_rate: float = 0.02
     review_low_confidence: float = 0.65
+    # The review page's sign-in (service/sessions.py): a session ends after this many minutes
+    # without a request (every page view or verdict renews it); sign-out ends it at once.
+    review_session_idle_minutes: int = 8 * 60
+    # Mark the session cookie `Secure` (sent over HTTPS only). Off for the embedded set-up on
+    # http://127.0.0.1; turn it on whenever the service is reached over HTTPS (e.g. behind a
+    # TLS-terminating proxy), or a browser would also send the cookie over plain HTTP.
+    secure_cookies: bool = False
     log_level: str = "INFO"
 
     @property
@@ -89,6 +96,8 @@ class Settings:
                 continue
             if f.name == "data_dir":
                 values[f.name] = Path(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = _flag(ENV_PREFIX + f.name.upper(), raw)
             elif f.type in ("int", int, "float", float):
                 kind = int if f.type in ("int", int) else float
                 try:
@@ -99,6 +108,17 @@ class Settings:
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _flag(name: str, raw: str) -> bool:
+    """`true/1/yes/on` or `false/0/no/off`: anything else fails, so a typo cannot turn a
+    security setting off."""
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,9 @@
-"""The review page in headless Chromium: sign in, filter, correct with the keyboard, summary.
+"""The review page in headless Chromium: sign in, filter, correct with the keyboard, summary;
+and a page served from another port of 127.0.0.1 that tries to submit a verdict and fails.
 
-The service runs as `make run` runs it (uvicorn, 127.0.0.1, a free port) on a temporary data
-dir; the test stops it. A failing step leaves a screenshot in test-artifacts/.
+The service runs as `make run` runs it (uvicorn, 127.0.0.1, a free port; set
+SWITCHBOARD_TEST_PORTS=8610-8619 to keep to a range) on a temporary data dir; the test stops
+it. A failing step leaves a screenshot in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -23,6 +27,7 @@ from tests.conftest import REPO_ROOT, make_cases
 
 CHROMIUM = Path("/usr/bin/chromium")
 KEY = "review-admin"
+REVIEWER = "Quinn"  # the key's owner name: the identity verdicts are recorded under
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CRISIS = "my child was injured by your product, calling my lawyer"
 
@@ -30,9 +35,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port: any (the OS picks), or the first free one of SWITCHBOARD_TEST_PORTS=a-b."""
+    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
 
 
 @pytest.fixture
@@ -46,7 +58,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "SWITCHBOARD_DATA_DIR": str(data),
-        "SWITCHBOARD_API_KEYS": f"{KEY}:admin",
+        "SWITCHBOARD_API_KEYS": f"{KEY}:admin:{REVIEWER}",
         "SWITCHBOARD_REVIEW_SAMPLE_RATE": "1.0",
     }
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "switchboard.service.app:create_app"]
@@ -108,18 +120,17 @@ def page(server: str, request: pytest.FixtureRequest) -> Iterator[object]:
         browser.close()
 
 
-def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page) -> None:
+def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page, server: str) -> None:
+    """Check the whole review round, recorded under the signed-in identity, and sign-out."""
     page.goto("/review")
     assert page.url.endswith("/review/login")  # not signed in: sent to the login form
-    page.fill("input[name=name]", "Quinn")
     page.fill("input[name=key]", "wrong-key")
     page.click("button[type=submit]")
     assert "unknown API key" in page.text_content("#login-error")
 
-    page.fill("input[name=key]", KEY)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/review")
+    sign_in(page)
     assert page.text_content("#total") == "3"
+    assert page.text_content("#reviewer") == REVIEWER  # who signed in, from the server side
 
     page.select_option("select[name=reason]", "crisis")
     page.click("#filters button[type=submit]")
@@ -143,3 +154,95 @@ def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page) -> 
     assert page.text_content("#heads tr[data-head=tier] .accuracy").strip() == "0.0 %"
     assert page.text_content("#kpi-crisis").strip() == "1"
     assert page.locator("#agreement rect").count() == 1
+    assert [v["reviewer"] for v in _verdicts(server)] == [REVIEWER]
+
+    page.click("#logout button[type=submit]")  # sign out: back to the form, session gone
+    page.wait_for_url("**/review/login")
+    page.goto("/review")
+    assert page.url.endswith("/review/login")
+
+
+def sign_in(page) -> None:
+    page.goto("/review/login")
+    page.fill("input[name=key]", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/review")
+
+
+def _crisis_id(base: str) -> int:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    r = httpx.get(
+        f"{base}/v1/review/queue", params={"reason": "crisis", "status": "all"}, headers=auth
+    )
+    return r.json()["items"][0]["prediction_id"]
+
+
+def _verdicts(base: str) -> list[dict]:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    return httpx.get(f"{base}/v1/review/{_crisis_id(base)}", headers=auth).json()["reviews"]
+
+
+ATTACK = """<!doctype html><title>attack</title>
+<iframe name="sink1"></iframe><iframe name="sink2"></iframe>
+<form id="page" method="post" action="BASE/review/api/PID" enctype="text/plain" target="sink1">
+  <input name='{"verdict": "correct", "tier": 1, "x": "' value='"}'></form>
+<form id="api" method="post" action="BASE/v1/review/PID" enctype="text/plain" target="sink2">
+  <input name='{"verdict": "correct", "tier": 1, "x": "' value='"}'></form>
+<script>
+(async () => {
+  const body = JSON.stringify({verdict: "correct", tier: 1, reviewer: "mallory"});
+  const plain = {method: "POST", mode: "no-cors", credentials: "include", body,
+                 headers: {"content-type": "text/plain"}};
+  const json = {method: "POST", credentials: "include", body,
+                headers: {"content-type": "application/json"}};
+  await Promise.allSettled([
+    fetch("BASE/review/api/PID", plain), fetch("BASE/v1/review/PID", plain),
+    fetch("BASE/review/api/PID", json), fetch("BASE/v1/review/PID", json),
+  ]);
+  let loaded = 0;
+  for (const name of ["sink1", "sink2"]) {
+    document.querySelector(`iframe[name=${name}]`).onload = () => {
+      if (++loaded === 2) document.title = "done";
+    };
+  }
+  document.getElementById("page").submit();
+  document.getElementById("api").submit();
+})();
+</script>"""
+
+
+@pytest.fixture
+def other_port(server: str) -> Iterator[str]:
+    """A page on another port of 127.0.0.1 that tries every way to post a verdict."""
+    html = ATTACK.replace("BASE", server).replace("PID", str(_crisis_id(server))).encode()
+
+    class Attacker(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", _free_port()), Attacker)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+def test_page_on_another_port_cannot_submit_a_verdict(page, server: str, other_port: str) -> None:
+    """Check that text/plain forms and fetch() calls from another origin of this host, with the
+    reviewer's session cookie live in the browser, store no verdict."""
+    sign_in(page)  # the reviewer is signed in, so the browser holds a live session cookie
+    page.goto(other_port)
+    page.wait_for_function("document.title === 'done'")
+    assert _verdicts(server) == []
+    page.goto(f"{server}/review")
+    assert page.url.endswith("/review")  # still signed in: the attack had a session to abuse

@@ -32,7 +32,8 @@ def service_settings(tmp_path: Path, trained_bundle) -> Settings:
     settings = Settings(
         data_dir=tmp_path / "var",
         max_batch=20,
-        api_keys=f"{ADMIN_KEY}:admin;{SCORE_KEY}:score;{ROSTER_KEY}:roster",
+        api_keys=f"{ADMIN_KEY}:admin;{SCORE_KEY}:score;{ROSTER_KEY}:roster;"
+        f"{REVIEW_KEY}:review:{REVIEWER}",
         database_url=fresh_database(),
     )
     registry = Registry(settings.registry_path)
@@ -69,6 +70,7 @@ ROSTER = (
 
 
 ADMIN_KEY, SCORE_KEY, ROSTER_KEY = "admin-key", "score-key", "roster-key"
+REVIEW_KEY, REVIEWER = "review-key", "Quinn"  # a review key with an owner name
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from litestar.testing import TestClient
 
+from switchboard.service.auth import hash_key
 from switchboard.service.sampling import in_random_sample
-from tests.service.conftest import SCORE_KEY
+from tests.service.conftest import ADMIN_KEY, REVIEW_KEY, REVIEWER, SCORE_KEY
 
 CRISIS = "my child was injured by your product, calling my lawyer"
 
@@ -52,18 +55,21 @@ def test_reply_against_none_puts_the_prediction_in_the_queue(client: TestClient)
 
 
 def test_correction_is_stored_with_reviewer_and_never_overwrites(client: TestClient) -> None:
+    """Check that each verdict is a new row under the key's identity; a sent reviewer is ignored."""
     _score(client, "hot", CRISIS)
     pid = _queue(client)["items"][0]["prediction_id"]
     first = client.post(f"/v1/review/{pid}", json={"verdict": "accept", "reviewer": "qa1"})
     assert first.status_code == 201, first.text
     second = client.post(
-        f"/v1/review/{pid}", json={"verdict": "correct", "tier": 4, "reviewer": "qa2"}
+        f"/v1/review/{pid}",
+        json={"verdict": "correct", "tier": 4, "reviewer": "qa2"},
+        headers={"Authorization": f"Bearer {REVIEW_KEY}"},
     )
     assert second.status_code == 201 and second.json()["tier"] == 4
     item = client.get(f"/v1/review/{pid}").json()
     assert [(v["reviewer"], v["verdict"], v["tier"]) for v in item["reviews"]] == [
-        ("qa1", "accepted", 5),
-        ("qa2", "corrected", 4),
+        ("key:" + hash_key(ADMIN_KEY)[:8], "accepted", 5),
+        (REVIEWER, "corrected", 4),
     ]
     assert _queue(client, status="reviewed")["total"] == 1 and _queue(client)["total"] == 0
 
@@ -141,18 +147,23 @@ def test_retention_deletes_old_unreviewed_predictions_but_keeps_reviewed(
         assert conn.execute(select(func.count()).select_from(predictions)).scalar() == 1
 
 
-def test_login_form_explains_what_is_wrong_and_sets_no_cookie(client: TestClient) -> None:
-    from tests.service.conftest import ADMIN_KEY
-
+def test_login_form_explains_what_is_wrong_and_sets_no_session(client: TestClient) -> None:
+    """Check that a refused sign-in says why and signs nobody in; a review key signs in."""
     client.headers.pop("Authorization")
+    page = client.get("/review/login")
+    token = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
     for form, message in [
-        ({"name": "", "key": ADMIN_KEY}, "Enter your name"),
-        ({"name": "Q", "key": ""}, "Enter a key"),
-        ({"name": "Q", "key": SCORE_KEY}, "lacks the &#39;review&#39; scope"),
+        ({"key": ""}, "Enter a key"),
+        ({"key": "wrong-key"}, "unknown API key"),
+        ({"key": SCORE_KEY}, "lacks the &#39;review&#39; scope"),
     ]:
-        r = client.post("/review/login", data=form, follow_redirects=False)
+        r = client.post("/review/login", data={**form, "_csrf": token}, follow_redirects=False)
         assert r.status_code == 401 and message in r.text, r.text
         assert "sb_key" not in r.cookies
-    r = client.post("/review/login", data={"name": "Q", "key": ADMIN_KEY}, follow_redirects=False)
+        assert client.get("/review", follow_redirects=False).status_code == 302
+    r = client.post(
+        "/review/login", data={"key": REVIEW_KEY, "_csrf": token}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/review"
-    assert client.get("/review").status_code == 200  # the cookie signs the page in
+    page = client.get("/review")  # the session cookie signs the page in
+    assert page.status_code == 200 and f'<span id="reviewer">{REVIEWER}</span>' in page.text

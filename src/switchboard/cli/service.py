@@ -64,7 +64,8 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.db_url)
     try:
         migrate(engine)
-        print(create_key(engine, frozenset(s.strip() for s in args.scopes.split(","))))
+        scopes = frozenset(s.strip() for s in args.scopes.split(","))
+        print(create_key(engine, scopes, args.name))
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     finally:
@@ -139,6 +140,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="API keys for the service")
     p.add_argument("action", choices=["create"])
     p.add_argument("--scopes", required=True, help="comma-separated: score, roster, review, admin")
+    p.add_argument(
+        "--name", help="the key's owner, e.g. alice: verdicts are recorded under it (review)"
+    )
     p.set_defaults(func=cmd_keys)
 
     for name, func, text in (

@@ -24,13 +24,15 @@ from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from switchboard.service.db import make_engine, migrate
 from switchboard.service.errors import EXCEPTION_HANDLERS, NotReady
+from switchboard.service.json_only import JsonBodiesOnly
 from switchboard.service.metrics import Metrics
 from switchboard.service.prediction_log import PredictionLog
 from switchboard.service.routes.model import ModelController, load_router
 from switchboard.service.routes.ops import health, metrics, ready
-from switchboard.service.routes.review import TEMPLATES, ReviewController, ReviewPage
+from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
 from switchboard.service.routes.roster import MentionController, ResponderController
 from switchboard.service.routes.scoring import ScoreController
+from switchboard.service.sessions import STORE_NAME, SqlStore
 from switchboard.settings import Settings, get_settings
 
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.db_url)
         migrate(engine)
         app.state.engine = engine
+        app.stores.register(STORE_NAME, SqlStore(engine), allow_override=True)
 
         def retention() -> int:
             return review.purge(engine, settings.prediction_retention_days, datetime.now(UTC))
@@ -77,12 +80,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ResponderController,
             MentionController,
             ReviewController,
-            ReviewPage,
+            review_page(settings),
             health,
             ready,
             metrics,
         ],
         lifespan=[lifespan],
+        middleware=[JsonBodiesOnly()],  # 415 for non-JSON bodies on JSON paths
         state=State(
             {
                 "settings": settings,

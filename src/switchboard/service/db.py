@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -62,6 +63,19 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256: keys are never kept
     _when("created_at", nullable=False),
     Column("scopes", String(200), nullable=False),
+    # Whose key (migration 0005): the identity verdicts are recorded under; NULL = `key:<hash>`.
+    Column("name", String(100), nullable=True),
+)
+
+# The review page's server-side sessions (migration 0005; service/sessions.py). The key is the
+# SHA-256 of the session id, so a copy of the table cannot be replayed as cookies; `data` holds
+# the signed-in identity, scopes and CSRF token, never an API key.
+review_sessions = Table(
+    "review_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    _when("expires_at", nullable=True, index=True),
 )
 
 predictions = Table(

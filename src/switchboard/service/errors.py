@@ -60,6 +60,10 @@ class NotFound(ClientError, status=404, code="not_found"):
     """The responder, prediction or mention does not exist."""
 
 
+class UnsupportedMediaType(ClientError, status=415, code="unsupported_media_type"):
+    """A JSON endpoint was sent a body that is not `application/json` (service/json_only.py)."""
+
+
 class Conflict(ClientError, status=409):
     """The request clashes with the current state (already claimed, responder full...); the
     code says which clash."""

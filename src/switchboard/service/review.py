@@ -166,7 +166,7 @@ def record(
         labels = {**predicted_labels(item.prediction), **given}
         values = {
             "prediction_id": prediction_id,
-            "reviewer": (data.reviewer or reviewer)[:100],
+            "reviewer": reviewer[:100],  # who signed in; `data.reviewer` is ignored
             "reviewed_at": now,
             "verdict": "accepted" if data.verdict == "accept" else "corrected",
             "note": data.note,

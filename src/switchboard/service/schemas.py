@@ -191,7 +191,8 @@ class ReviewIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tier: Annotated[int, Meta(ge=1, le=5)] | None = None
     responder_id: NonEmpty | None = None
     note: Annotated[str, Meta(max_length=2000)] | None = None
-    # Who reviewed; when absent, the review page's signed-in name or `key:<hash of the key>`.
+    # Ignored, kept so that older clients still validate: the verdict is recorded under the
+    # signed-in identity (the key's owner name, else `key:<hash>`), never a client's claim.
     reviewer: NonEmpty | None = None
 
 

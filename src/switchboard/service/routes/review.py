@@ -1,8 +1,12 @@
-"""QA review over HTTP: the JSON API (`/v1/review`) and the page (`/review`) built on it.
+"""QA review over HTTP: the JSON API (`/v1/review`) and the page (`/review`); two doors, one
+code path (service/review.py) behind them.
 
-Both need the `review` scope. The API takes the usual bearer key; the page logs in once with a
-key and keeps it in an HttpOnly, SameSite=Strict cookie, so its keyboard actions call the same
-JSON API. Reviewer name: the `reviewer` field, else the page's name cookie, else `key:<hash>`.
+The API takes a bearer key with the `review` scope. The page signs in once with such a key and
+then holds a server-side session (service/sessions.py): the browser keeps only a session id
+cookie for `/review`, the server keeps who signed in, never the key. The page's forms and its
+fetch() calls carry the session's CSRF token; its verdicts go to `/review/api/...`, which is
+session-authenticated and calls `review.record` as the API does. Either way the verdict's
+reviewer is the signed-in identity (the key's owner name, else `key:<hash>`), never a field.
 """
 
 from __future__ import annotations
@@ -13,22 +17,25 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie, State
+from litestar import Router as Mount
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 
 from switchboard.routing.router import Router
-from switchboard.service import review, store
-from switchboard.service.auth import KEY_COOKIE, authorise, check, hash_key, require
-from switchboard.service.errors import ClientError, InvalidInput
+from switchboard.service import review, sessions, store
+from switchboard.service.auth import Principal, authorise, check, require
+from switchboard.service.errors import ClientError, Forbidden, InvalidInput, Unauthorized
 from switchboard.service.sampling import REASONS
 from switchboard.service.schemas import QueueOut, ReviewIn, ReviewItem, ReviewOut, SummaryOut
+from switchboard.service.sessions import session_config
+from switchboard.settings import Settings
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
-NAME_COOKIE = "sb_reviewer"
 PAGE_SIZE = 50
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def parse_when(value: str | None, field: str) -> datetime | None:
@@ -89,8 +96,13 @@ def known_intents(router: Router) -> set[str]:
     return set(head.classes if head else []) | set(defaults) - {"unknown"}
 
 
-def reviewer_of(request: Request) -> str:
-    return request.cookies.get(NAME_COOKIE) or "key:" + hash_key(check(request, "review"))[:8]
+def record_verdict(
+    state: State, router: Router, prediction_id: int, data: ReviewIn, reviewer: Principal
+) -> ReviewOut:
+    """What both doors do with a verdict: the reviewer is who signed in, whatever was sent."""
+    now = datetime.now(UTC)
+    intents = known_intents(router)
+    return review.record(state.engine, prediction_id, data, reviewer.identity, intents, now)
 
 
 class ReviewController(Controller):
@@ -131,65 +143,82 @@ class ReviewController(Controller):
         data: JSONBody[ReviewIn],
         router: NamedDependency[Router],
     ) -> ReviewOut:
-        """Accept or correct; stored as a new verdict with reviewer and time (201)."""
-        intents = known_intents(router)
-        now = datetime.now(UTC)
-        return review.record(state.engine, prediction_id, data, reviewer_of(request), intents, now)
+        """Accept or correct; stored as a new verdict with reviewer and time (201). The reviewer
+        is the key's owner; a `reviewer` field in the body is ignored."""
+        return record_verdict(state, router, prediction_id, data, check(request, "review"))
 
 
 # --- the page ---------------------------------------------------------------------------------
 
 
-def _signed_in(request: Request) -> bool:
-    try:
-        check(request, "review")
-    except ClientError:
-        return False
-    return True
+def reviewer_in(request: Request) -> Principal | None:
+    """The session's reviewer, or None (not signed in, expired, signed out, or no review scope)."""
+    who = sessions.signed_in(request)
+    return who if who is not None and who.may("review") else None
+
+
+def login_page(request: Request, error: str | None, status: int = 200) -> Template:
+    context = {"error": error, "csrf": sessions.csrf_token(request), "reviewer": None}
+    return Template("login.html", context=context, status_code=status)
+
+
+def page_context(request: Request, reviewer: Principal) -> dict[str, Any]:
+    """What every signed-in page shows: who is signed in and the token its forms send."""
+    return {"reviewer": reviewer.identity, "csrf": sessions.csrf_token(request)}
 
 
 class ReviewPage(Controller):
+    """The page: HTML for people, plus one JSON endpoint for its keyboard actions. Mounted in
+    `create_app` behind the review session middleware; the `/v1` API never sees the session."""
+
     path = "/review"
     include_in_schema = False
 
     @get("/login", sync_to_thread=False)
-    def login_form(self) -> Template:
-        return Template("login.html", context={"error": None, "name": ""})
+    def login_form(self, request: Request) -> Template:
+        return login_page(request, None)
 
     @post("/login", sync_to_thread=True, status_code=303)
-    def login(
+    def login(self, request: Request, data: FormBody) -> Template | Redirect:
+        """Sign in with a key that has the `review` scope; the session keeps who it belongs to."""
+        try:
+            sessions.check_csrf(request, data.get(sessions.CSRF_FIELD))
+        except Forbidden:
+            return login_page(request, "The sign-in form expired; please sign in again.", 403)
+        key = (data.get("key") or "").strip()
+        if not key:
+            return login_page(request, "Enter a key with the review scope.", 401)
+        try:
+            principal = authorise(key, "review", request.app.state)
+        except ClientError as exc:
+            return login_page(request, f"That key cannot review: {exc.detail}.", 401)
+        sessions.sign_in(request, principal)
+        return Redirect("/review", status_code=303)
+
+    @post("/logout", sync_to_thread=False, status_code=303)
+    def logout(self, request: Request, data: FormBody) -> Redirect:
+        """Sign out: the server-side session is deleted, so its cookie is worthless from now on."""
+        if sessions.signed_in(request) is not None:
+            sessions.check_csrf(request, data.get(sessions.CSRF_FIELD))
+            sessions.sign_out(request)
+        return Redirect("/review/login", status_code=303)
+
+    @post("/api/{prediction_id:int}", sync_to_thread=True)
+    def verdict(
         self,
         request: Request,
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template | Redirect:
-        name, key = (data.get("name") or "").strip(), (data.get("key") or "").strip()
-        error = None
-        if not name:
-            error = "Enter your name: every verdict is stored with it."
-        elif len(name) > 100:
-            error = "The name is longer than 100 characters."
-        elif not key:
-            error = "Enter a key with the review scope."
-        else:
-            try:
-                authorise(key, "review", request.app.state)
-            except ClientError as exc:
-                error = f"That key cannot review: {exc.detail}."
-        if error:
-            return Template("login.html", context={"error": error, "name": name}, status_code=401)
-        cookies = [
-            Cookie(key=KEY_COOKIE, value=key, httponly=True, samesite="strict", path="/"),
-            Cookie(key=NAME_COOKIE, value=name, httponly=True, samesite="strict", path="/"),
-        ]
-        return Redirect("/review", cookies=cookies, status_code=303)
-
-    @get("/logout", sync_to_thread=False)
-    def logout(self) -> Redirect:
-        gone = [
-            Cookie(key=k, value="", max_age=0, path="/", httponly=True, samesite="strict")
-            for k in (KEY_COOKIE, NAME_COOKIE)
-        ]
-        return Redirect("/review/login", cookies=gone)
+        state: State,
+        prediction_id: FromPath[int],
+        data: JSONBody[ReviewIn],
+        router: NamedDependency[Router],
+    ) -> ReviewOut:
+        """The page's door to `/v1/review/{id}`: the session instead of a key, plus its CSRF
+        token in the `X-CSRF-Token` header."""
+        reviewer = reviewer_in(request)
+        if reviewer is None:
+            raise Unauthorized("sign in at /review/login", "session")
+        sessions.check_csrf(request, request.headers.get(sessions.CSRF_HEADER))
+        return record_verdict(state, router, prediction_id, data, reviewer)
 
     @get("/", sync_to_thread=True, dependencies=QUEUE_QUERY)
     def page(
@@ -201,7 +230,8 @@ class ReviewPage(Controller):
         item: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         """The queue with filters, one item in full, and the correction form."""
-        if not _signed_in(request):
+        reviewer = reviewer_in(request)
+        if reviewer is None:
             return Redirect("/review/login")
         state.log.flush()
         context: dict[str, Any] = {
@@ -210,7 +240,7 @@ class ReviewPage(Controller):
             "statuses": review.STATUSES,
             "intents": sorted(known_intents(router)),
             "responders": [r.id for r in store.list_responders(state.engine)],
-            "reviewer": request.cookies.get(NAME_COOKIE, ""),
+            **page_context(request, reviewer),
             "error": None,
             "items": [],
             "total": 0,
@@ -229,12 +259,14 @@ class ReviewPage(Controller):
 
     @get("/summary", sync_to_thread=True)
     def summary_page(self, request: Request, state: State) -> Template | Redirect:
-        if not _signed_in(request):
+        reviewer = reviewer_in(request)
+        if reviewer is None:
             return Redirect("/review/login")
         state.log.flush()
         s = review.summary(state.engine)
         cols = sorted({c for row in s.intent_confusion.values() for c in row})
         context = {"s": s, "chart": agreement_chart(s), "confusion_cols": cols}
+        context |= page_context(request, reviewer)
         return Template("summary.html", context=context)
 
 
@@ -264,3 +296,8 @@ def agreement_chart(s: SummaryOut, width: int = 600, height: int = 160) -> list[
         }
         for i, d in enumerate(days)
     ]
+
+
+def review_page(settings: Settings) -> Mount:
+    """The page behind its session middleware: only `/review` paths load or store sessions."""
+    return Mount("/", route_handlers=[ReviewPage], middleware=[session_config(settings).middleware])
