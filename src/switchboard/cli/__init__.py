@@ -1,7 +1,8 @@
 """`switchboard`: one command line for training, evaluation, data and the service.
 
-Exit codes: 0 success; 1 `validate` found rejects; 2 bad input (unreadable data, missing
-column, bad --map, unknown or tampered model); 3 nothing trainable in the data.
+Exit codes: 0 success; 1 `validate` found rejects; 2 bad input (unreadable or undecodable data,
+missing column, bad --map, unknown or tampered model, corrupt registry); 3 nothing trainable in
+the data (no labels, or every row rejected).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from switchboard.cli.common import CliError, say
 from switchboard.data.loaders import FORMATS, LoadReport, load_cases, parse_mapping
+from switchboard.data.readers import DEFAULT_ENCODING
 from switchboard.settings import Settings
 
 
@@ -32,15 +33,38 @@ def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
         metavar="TARGET=SOURCE",
         help="rename a source column onto a schema column, e.g. --map text=tweet_body",
     )
-    p.add_argument("--rejects", type=Path, help="where rejected rows go (default: under data dir)")
+    p.add_argument(
+        "--rejects",
+        type=Path,
+        help="where rejected rows go (default: under data dir); replaced on every run and "
+        "removed when no row is rejected",
+    )
+    p.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="text encoding of .csv/.tsv/.jsonl files (default: %(default)s); a file that does "
+        "not decode is refused naming line and column of the first bad byte",
+    )
 
 
-def _load(args: argparse.Namespace, settings: Settings) -> LoadReport:
+def _load(args: argparse.Namespace, settings: Settings, purpose: str | None = None) -> LoadReport:
+    """Load and validate `--data`; with a `purpose`, refuse (exit 3) when no row is usable."""
     paths = args.data if isinstance(args.data, list) else [args.data]
     rejects = args.rejects or settings.data_dir / "rejects" / f"{paths[0].stem}-rejects.csv"
-    report = load_cases(paths, args.format, parse_mapping(args.map), rejects_path=rejects)
+    report = load_cases(
+        paths, args.format, parse_mapping(args.map), rejects_path=rejects, encoding=args.encoding
+    )
     say(report.summary())
+    if purpose is not None:
+        report.require_rows(purpose)
     return report
+
+
+def _check_registry(settings: Settings) -> None:
+    """Read the registry before the work, so a corrupt one is reported before a long fit."""
+    from switchboard.ml.registry import Registry
+
+    Registry(settings.registry_path).versions()
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,7 +73,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.training.fit import TrainConfig, cross_validate
     from switchboard.training.pipeline import train_and_register
 
-    report = _load(args, settings)
+    _check_registry(settings)
+    report = _load(args, settings, "train on")
     config = TrainConfig(
         featurisations=tuple(args.featurisations.split(",")),
         latency_budget_ms=args.latency_budget_ms,
@@ -84,7 +109,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.training.split import assign_split
 
     bundle = resolve_model(args.model, settings, args.allow_unregistered)
-    frame = _load(args, settings).accepted.reset_index(drop=True)
+    frame = _load(args, settings, "evaluate").accepted.reset_index(drop=True)
     if args.split == "test":
         frame = frame[(assign_split(frame) == "test").to_numpy()]
     if frame.empty:
@@ -104,6 +129,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     report = _load(args, settings)
+    for line in report.reject_lines():
+        say(line)
     return 1 if len(report.rejects) else 0
 
 

@@ -10,3 +10,13 @@ class DataError(UserError):
 
     The message names the file and the column so that the user can fix it.
     """
+
+
+class NoRowsError(DataError):
+    """Every row was rejected, or there were none: nothing to train or evaluate on.
+
+    Exit code 3 ("nothing trainable"), like data without a single label: the files were
+    readable, so this is not a bad-input (2) case, and the rejects file says why per row.
+    """
+
+    exit_code = 3

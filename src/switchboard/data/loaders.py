@@ -16,8 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from switchboard.data.adapters import ADAPTERS
-from switchboard.data.errors import DataError
-from switchboard.data.schema import COLUMN_NAMES, RENAMED_COLUMNS
+from switchboard.data.errors import DataError, NoRowsError
+from switchboard.data.readers import (
+    DEFAULT_ENCODING,
+    check_encoding,
+    read_csv_text,
+    read_jsonl_text,
+    read_text,
+)
+from switchboard.data.schema import COLUMN_NAMES, RENAMED_COLUMNS, SOURCE_LINE
 from switchboard.data.validate import validate_cases, write_rejects
 
 FORMATS: tuple[str, ...] = ("auto", *ADAPTERS)
@@ -39,39 +46,49 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A table by its suffix; every value kept as read (strings for CSV/JSONL)."""
+def read_table(path: Path, encoding: str = DEFAULT_ENCODING) -> pd.DataFrame:
+    """A table by its suffix; every value kept as read (strings for CSV, JSON types for JSONL).
+
+    Text files are decoded with `encoding` and carry each row's line (readers.py).
+    """
     name = path.name.lower()
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    try:
-        if name.endswith((".csv", ".csv.gz")):
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        if name.endswith(".tsv"):
-            return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-        if name.endswith((".jsonl", ".ndjson")):
-            return pd.read_json(path, lines=True, dtype=False)
-        if name.endswith(".parquet"):
+    if name.endswith((".csv", ".csv.gz")):
+        return read_csv_text(path, read_text(path, encoding))
+    if name.endswith(".tsv"):
+        return read_csv_text(path, read_text(path, encoding), sep="\t")
+    if name.endswith((".jsonl", ".ndjson")):
+        return read_jsonl_text(path, read_text(path, encoding))
+    if name.endswith(".parquet"):
+        try:
             return pd.read_parquet(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read ({exc})") from exc
+        except (ValueError, OSError) as exc:
+            raise DataError(f"{path}: cannot be read ({exc})") from exc
     raise DataError(f"{path}: unknown format; use .csv, .tsv, .jsonl, .ndjson or .parquet")
 
 
 def load_raw(
-    path: Path, fmt: str = "auto", mapping: Mapping[str, str] | None = None
+    path: Path,
+    fmt: str = "auto",
+    mapping: Mapping[str, str] | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> pd.DataFrame:
-    """The raw frame in schema column names, before validation."""
+    """The raw frame in schema column names, before validation.
+
+    `encoding` applies to .csv/.tsv/.jsonl files; adapters know their datasets' encodings.
+    """
     if fmt != "auto":
         if fmt not in ADAPTERS:
             raise DataError(f"unknown format {fmt!r}; choose from {list(FORMATS)}")
         return ADAPTERS[fmt](path)
-    frame = read_table(path).rename(columns=RENAMED_COLUMNS)
+    frame = read_table(path, encoding).rename(columns=RENAMED_COLUMNS)
     mapping = dict(mapping or {})
     missing = [src for src in mapping.values() if src not in frame.columns]
     if missing:
         raise DataError(
-            f"{path}: --map source column(s) {missing} not found; columns: {list(frame.columns)}"
+            f"{path}: --map source column(s) {missing} not found; columns: "
+            f"{[c for c in frame.columns if c != SOURCE_LINE]}"
         )
     # Drop a column that a mapping replaces, so `--map text=body` wins over an old `text`.
     replaced = [t for t in mapping if t in frame.columns and t not in mapping.values()]
@@ -96,16 +113,57 @@ class LoadReport:
             f"{len(self.rejects):,} rejected{where}"
         )
 
+    def reject_lines(self, limit: int = 10) -> list[str]:
+        """`file:line: reason: detail` for the first rejects, as compilers and linters print.
+
+        The rejects file has them all; these lines let a person see what is wrong at once.
+        """
+        shown = []
+        for rec in self.rejects.head(limit).itertuples(index=False):
+            line = getattr(rec, "line", "")
+            where = f"{rec.source}:{line}" if str(line) else f"{rec.source}: row {rec.row}"
+            shown.append(f"{where}: {rec.reason}: {rec.detail}")
+        if len(self.rejects) > limit:
+            more = f" in {self.rejects_path}" if self.rejects_path else ""
+            shown.append(f"... and {len(self.rejects) - limit:,} more{more}")
+        return shown
+
+    def require_rows(self, purpose: str) -> None:
+        """Refuse (exit 3) when no row survived: training or evaluating on nothing is no result.
+
+        Checked here, before any model code, so the user gets the reason instead of whatever
+        an empty frame breaks first.
+        """
+        if len(self.accepted):
+            return
+        files = ", ".join(name for name, *_ in self.per_file) or "the input"
+        if self.n_in == 0:
+            raise NoRowsError(f"{files}: no rows to {purpose}")
+        where = f"; see {self.rejects_path}" if self.rejects_path else ""
+        raise NoRowsError(
+            f"{files}: all {self.n_in:,} rows were rejected, nothing to {purpose}{where}"
+        )
+
 
 def load_cases(
     paths: Sequence[Path],
     fmt: str = "auto",
     mapping: Mapping[str, str] | None = None,
     rejects_path: Path | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> LoadReport:
+    """Read, validate and combine `paths`; rejected rows go to `rejects_path`.
+
+    An old rejects file is removed first, so after a clean run no file is left claiming rows
+    were rejected: the file exists exactly when this run rejected something.
+    """
+    check_encoding(encoding)
+    if rejects_path is not None:
+        rejects_path.unlink(missing_ok=True)
     accepted, rejects, per_file, n_in = [], [], [], 0
     for path in paths:
-        result = validate_cases(load_raw(Path(path), fmt, mapping), source=str(path))
+        raw = load_raw(Path(path), fmt, mapping, encoding)
+        result = validate_cases(raw, source=str(path))
         accepted.append(result.accepted)
         rejects.append(result.rejects)
         per_file.append((str(path), result.n_in, len(result.accepted), len(result.rejects)))

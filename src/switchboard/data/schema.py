@@ -62,6 +62,9 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 # Older names of schema columns, still accepted on load (files written before the rename).
 RENAMED_COLUMNS: dict[str, str] = {"reply_mode": "reply_action"}
 LABEL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.label)
+# Not a schema column: the physical line a row starts on in its text file, added by the readers
+# and turned by validation into the rejects file's `line` (so a person can jump to it).
+SOURCE_LINE = "__source_line__"
 
 
 # `switchboard export-feedback` writes cases plus `<file>.feedback.json` describing them; training

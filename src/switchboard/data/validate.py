@@ -4,12 +4,19 @@ Nothing is dropped silently. The rejects frame keeps the 1-based data row number
 source file, a machine-readable `reason`, a human `detail` naming the column and value, and
 the raw fields, so a person can fix the row and load it again.
 
+Values are type-checked per row, not coerced: a JSON Lines `text` that is a number, array or
+object is a `bad_text` reject (a number is not a mention, and `str([..])` would train on
+Python's repr), and an array or object in any other column is a `bad_value` reject. Numbers
+stay acceptable in the other text columns, where ids and numeric label codes are common.
+
 Reason codes: empty_text, bad_text, bad_created_at, unknown_label, bad_value, duplicate,
 conflicting_duplicate (see datasets/README.md).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +24,16 @@ import numpy as np
 import pandas as pd
 
 from switchboard.data.errors import DataError
-from switchboard.data.schema import COLUMNS, LABEL_COLUMNS, REPLY_ACTIONS, SENTIMENTS, SPLITS, TIERS
+from switchboard.data.readers import json_type
+from switchboard.data.schema import (
+    COLUMNS,
+    LABEL_COLUMNS,
+    REPLY_ACTIONS,
+    SENTIMENTS,
+    SOURCE_LINE,
+    SPLITS,
+    TIERS,
+)
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
@@ -90,22 +106,66 @@ def _parse_dates(col: pd.Series, rejects: _Rejects) -> pd.Series:
     return parsed.astype("datetime64[ns, UTC]")
 
 
-def _check_text(text: pd.Series, rejects: _Rejects) -> None:
-    missing = text.isna().to_numpy()
-    rejects.add(missing, "empty_text", "text is empty")
+def _is_missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
 
-    def broken(v: str | None) -> bool:
-        if v is None:
-            return False
-        try:
-            v.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates
-            return True
-        return "\x00" in v
 
-    rejects.add(
-        text.map(broken).to_numpy(dtype=bool), "bad_text", "text has NUL bytes or lone surrogates"
-    )
+def _type_problem(name: str, v: object) -> str | None:
+    """Why a raw value cannot stand in a text column, or None when it can."""
+    if _is_missing(v) or isinstance(v, str):
+        return None
+    if name == "text":
+        return f"text must be a string, got {json_type(v)} {_short(v)}"
+    if isinstance(v, list | tuple | dict | np.ndarray):
+        return f"{name} must be a single value, got {json_type(v)} {_short(v)}"
+    return None
+
+
+def _short(v: object, limit: int = 40) -> str:
+    """The value as JSON (as the user wrote it), cut to `limit` characters."""
+    text = _as_json(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _as_json(v: object) -> str:
+    return json.dumps(v.tolist() if isinstance(v, np.ndarray) else v, default=str)
+
+
+def _check_types(raw: pd.DataFrame, rejects: _Rejects) -> None:
+    """Reject, per row, values whose type the column cannot hold (before they are coerced)."""
+    for name in STRING_COLUMNS:
+        if name not in raw:
+            continue
+        problems = [_type_problem(name, v) for v in raw[name].tolist()]
+        bad = np.array([p is not None for p in problems], dtype=bool)
+        reason = "bad_text" if name == "text" else "bad_value"
+        rejects.add(bad, reason, pd.Series(problems, dtype=object))
+
+
+# A lone surrogate cannot be encoded as UTF-8 (the rejects file, the database, an HTTP response
+# all fail on it) and a NUL ends C strings: a value with either is rejected, never passed on.
+UNSAFE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unsafe_char(v: str | None) -> str | None:
+    """The first lone surrogate or NUL in a string, named with its position, or None."""
+    found = UNSAFE_CHAR.search(v) if v is not None else None
+    if found is None:
+        return None
+    ch, pos = found.group(), found.start() + 1
+    what = "a NUL byte" if ch == "\x00" else f"a lone surrogate \\u{ord(ch):04x}"
+    return f"{what} at character {pos}"
+
+
+def _check_text(out: pd.DataFrame, rejects: _Rejects) -> None:
+    text = out["text"]
+    rejects.add(text.isna().to_numpy(), "empty_text", "text is empty")
+    for name in STRING_COLUMNS:
+        found = [_unsafe_char(v) for v in out[name].tolist()]
+        bad = np.array([f is not None for f in found], dtype=bool)
+        if bad.any():
+            detail = pd.Series([f"{name} has {f}" for f in found], dtype=object)
+            rejects.add(bad, "bad_text" if name == "text" else "bad_value", detail)
 
 
 def _check_closed(out: pd.DataFrame, rejects: _Rejects) -> None:
@@ -191,12 +251,14 @@ def validate_cases(raw: pd.DataFrame, source: str = "") -> ValidationResult:
     if "text" not in raw.columns:
         raise DataError(
             f"{source or 'input'}: required column 'text' is missing; columns found: "
-            f"{list(raw.columns)} (rename with --map text=<column>)"
+            f"{[c for c in raw.columns if c != SOURCE_LINE]} (rename with --map text=<column>)"
         )
     raw = raw.reset_index(drop=True)
+    lines = raw.pop(SOURCE_LINE).to_numpy() if SOURCE_LINE in raw else None
     rejects = _Rejects()
+    _check_types(raw, rejects)
     out = _coerce(raw, source, rejects)
-    _check_text(out["text"], rejects)
+    _check_text(out, rejects)
     _check_closed(out, rejects)
     rows = np.arange(1, len(raw) + 1)
     _check_duplicates(out, rejects, rows)
@@ -207,15 +269,38 @@ def validate_cases(raw: pd.DataFrame, source: str = "") -> ValidationResult:
     ordered = [c.name for c in COLUMNS]
     extra = [c for c in raw.columns if c not in ordered]
     accepted = pd.concat([out[ordered], raw[extra]], axis=1)[~bad].reset_index(drop=True)
-    rej = raw[bad].astype(object).where(raw[bad].notna(), None).astype(str).replace("None", "")
+    rej = _raw_fields(raw[bad])
     positions = np.flatnonzero(bad)
-    rej.insert(0, "source", source)
-    rej.insert(0, "detail", [rejects.by_row[p][1] for p in positions])
-    rej.insert(0, "reason", [rejects.by_row[p][0] for p in positions])
-    rej.insert(0, "row", rows[positions])
+    # allow_duplicates: a data file may have its own `source` or `line` column.
+    rej.insert(0, "source", source, allow_duplicates=True)
+    rej.insert(0, "detail", [rejects.by_row[p][1] for p in positions], allow_duplicates=True)
+    rej.insert(0, "reason", [rejects.by_row[p][0] for p in positions], allow_duplicates=True)
+    where = lines[positions] if lines is not None else [""] * len(positions)
+    rej.insert(0, "line", where, allow_duplicates=True)
+    rej.insert(0, "row", rows[positions], allow_duplicates=True)
     return ValidationResult(accepted, rej.reset_index(drop=True), len(raw))
 
 
+def _raw_fields(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows as written, as plain Python strings ("" for missing).
+
+    Object dtype on purpose: pandas' inferred string dtype (Arrow) cannot hold the lone
+    surrogates that some of these rows are rejected for.
+    """
+    cells = np.empty(frame.shape, dtype=object)
+    for j in range(frame.shape[1]):
+        cells[:, j] = [_field(v) for v in frame.iloc[:, j].tolist()]
+    return pd.DataFrame(cells, index=frame.index, columns=frame.columns, dtype=object)
+
+
+def _field(v: object) -> str:
+    """One raw value as text; arrays and objects as JSON, so a fixed row can be loaded again."""
+    if isinstance(v, list | tuple | dict | np.ndarray):
+        return _as_json(v)
+    return "" if _is_missing(v) else str(v)
+
+
 def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
+    """Write the rejects CSV; characters UTF-8 cannot hold (lone surrogates) as `\\udxxx`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rejects.to_csv(path, index=False)
+    rejects.to_csv(path, index=False, errors="backslashreplace")

@@ -19,13 +19,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from switchboard.errors import UserError
 from switchboard.ml.bundle import Bundle, load_bundle, save_bundle
 
 CHAMPION = "champion"
+_ENTRY_FIELDS = ("path", "manifest_sha256", "registered_at")
+_FIX = "restore it from a backup, or move it aside and run `switchboard train` to register anew"
 
 
-class RegistryError(Exception):
-    """The registry has no such version or alias."""
+class RegistryError(UserError):
+    """The registry cannot give what was asked; the message names the file and what is wrong.
+
+    A `UserError` (exit code 2) so the command line reports it in one line; the service turns it
+    into a refused reload (409) or a 503 from `/ready`, never a 500.
+    """
+
+    exit_code = 2
+
+
+class UnknownVersionError(RegistryError):
+    """The registry is sound but has no such version or alias."""
+
+
+class CorruptRegistryError(RegistryError):
+    """`registry.json` is unreadable, not JSON, or not the shape this module writes.
+
+    Kept apart from `UnknownVersionError` so that "no champion yet" (train one) is never
+    confused with "the index is broken" (training on top of it would lose the old versions).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +69,26 @@ class Registry:
         return self.root / "registry.json"
 
     def _read(self) -> dict[str, Any]:
-        if not self.index_path.is_file():
-            return {"versions": {}, "aliases": {}}
-        return json.loads(self.index_path.read_text())
+        """The index, checked: a broken file raises `CorruptRegistryError`, never a traceback."""
+        try:
+            if not self.index_path.is_file():
+                return {"versions": {}, "aliases": {}}
+            raw = self.index_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorruptRegistryError(
+                f"{self.index_path}: cannot be read ({exc}); {_FIX}"
+            ) from exc
+        try:
+            index = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CorruptRegistryError(
+                f"{self.index_path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                f"{exc.msg}); {_FIX}"
+            ) from exc
+        problem = _shape_problem(index)
+        if problem:
+            raise CorruptRegistryError(f"{self.index_path}: {problem}; {_FIX}")
+        return index
 
     def _write(self, index: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -65,6 +103,7 @@ class Registry:
 
     def register(self, bundle: Bundle, version: str, **extra: Any) -> RegisteredVersion:
         """Save the bundle under `version` and record its manifest checksum."""
+        self._read()  # a corrupt index refuses before a bundle is written beside it
         target = self.root / "bundles" / version
         if target.exists():
             raise RegistryError(f"version {version} already exists at {target}")
@@ -91,14 +130,14 @@ class Registry:
         """Add facts learned after registration (e.g. the MLflow run and model version)."""
         index = self._read()
         if version not in index["versions"]:
-            raise RegistryError(f"no version {version} in {self.index_path}")
+            raise UnknownVersionError(f"no version {version} in {self.index_path}")
         index["versions"][version].update(extra)
         self._write(index)
 
     def set_alias(self, alias: str, version: str) -> None:
         index = self._read()
         if version not in index["versions"]:
-            raise RegistryError(f"no version {version} in {self.index_path}")
+            raise UnknownVersionError(f"no version {version} in {self.index_path}")
         index["aliases"][alias] = version
         self._write(index)
 
@@ -107,7 +146,9 @@ class Registry:
         version = index["aliases"].get(version_or_alias, version_or_alias)
         entry = index["versions"].get(version)
         if entry is None:
-            raise RegistryError(f"no version or alias {version_or_alias!r} in {self.index_path}")
+            raise UnknownVersionError(
+                f"no version or alias {version_or_alias!r} in {self.index_path}"
+            )
         extra = {
             k: v for k, v in entry.items() if k not in {"path", "manifest_sha256", "registered_at"}
         }
@@ -120,9 +161,10 @@ class Registry:
         )
 
     def has(self, version_or_alias: str) -> bool:
+        """Whether the version or alias exists; a corrupt index still raises."""
         try:
             self.get(version_or_alias)
-        except RegistryError:
+        except UnknownVersionError:
             return False
         return True
 
@@ -133,3 +175,24 @@ class Registry:
 
     def versions(self) -> list[str]:
         return sorted(self._read()["versions"], key=lambda v: int(v[1:]) if v[1:].isdigit() else 0)
+
+
+def _shape_problem(index: object) -> str | None:
+    """What is wrong with a parsed index's structure, or None when it is what `_write` writes."""
+    if not isinstance(index, dict):
+        return f"expected a JSON object, got {type(index).__name__}"
+    versions, aliases = index.get("versions"), index.get("aliases")
+    if not isinstance(versions, dict):
+        return '"versions" is missing or not an object'
+    if not isinstance(aliases, dict):
+        return '"aliases" is missing or not an object'
+    for name, entry in versions.items():
+        if not isinstance(entry, dict):
+            return f"version {name!r} is not an object"
+        missing = [k for k in _ENTRY_FIELDS if not isinstance(entry.get(k), str)]
+        if missing:
+            return f"version {name!r} lacks the text field(s) {missing}"
+    for alias, target in aliases.items():
+        if not isinstance(target, str):
+            return f"alias {alias!r} does not name a version"
+    return None

@@ -15,7 +15,7 @@ import pandas as pd
 
 from switchboard.errors import UserError
 from switchboard.ml.bundle import Bundle, load_bundle, sha256_file
-from switchboard.ml.registry import CHAMPION, Registry, RegistryError
+from switchboard.ml.registry import CHAMPION, Registry, UnknownVersionError
 from switchboard.settings import Settings
 from switchboard.training.fit import TrainConfig, fit_bundle
 
@@ -88,7 +88,7 @@ def resolve_model(spec: str, settings: Settings, allow_unregistered: bool = Fals
     if not path.is_dir():
         try:
             return registry.load(spec)
-        except RegistryError as exc:
+        except UnknownVersionError as exc:  # a corrupt registry reports itself, unwrapped
             raise ModelNotFoundError(f"--model {spec}: not a directory and {exc}") from exc
     manifest = path / "MANIFEST.json"
     if not manifest.is_file():
