@@ -23,6 +23,8 @@ from switchboard.errors import UserError
 from switchboard.ml.bundle import Bundle, load_bundle, save_bundle
 
 CHAMPION = "champion"
+# The candidate the service may score in shadow beside the champion (never answers with it).
+CHALLENGER = "challenger"
 _ENTRY_FIELDS = ("path", "manifest_sha256", "registered_at")
 _FIX = "restore it from a backup, or move it aside and run `switchboard train` to register anew"
 
