@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -108,12 +109,21 @@ def test_evaluate_refuses_unregistered_bundle_dir(
     cases_csv: Path, tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Check that a bundle dir is only trusted when the registry knows its manifest."""
-    out = tmp_path / "bundle"
+    main(["train", "--data", str(cases_csv), "--no-mlflow"], settings)
+    registered = Registry(settings.registry_path).get("v1").path
+    assert main(["evaluate", "--model", str(registered), "--data", str(cases_csv)], settings) == 0
+    out = tmp_path / "bundle"  # `--out` writes a bundle the registry does not know
     main(["train", "--data", str(cases_csv), "--out", str(out), "--no-mlflow"], settings)
-    assert main(["evaluate", "--model", str(out), "--data", str(cases_csv)], settings) == 0
-    (out / "MANIFEST.json").write_text((out / "MANIFEST.json").read_text() + " ")
     capsys.readouterr()
     assert main(["evaluate", "--model", str(out), "--data", str(cases_csv)], settings) == 2
+    assert "matches no version" in capsys.readouterr().err
+    args = ["evaluate", "--model", str(out), "--data", str(cases_csv), "--allow-unregistered"]
+    assert main(args, settings) == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(registered, copy)
+    (copy / "MANIFEST.json").write_text((copy / "MANIFEST.json").read_text() + " ")
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(copy), "--data", str(cases_csv)], settings) == 2
     assert "matches no version" in capsys.readouterr().err
 
 

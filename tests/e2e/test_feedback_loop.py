@@ -28,7 +28,9 @@ def test_corrections_are_in_the_retrained_models_training_data(tmp_path: Path) -
     history = tmp_path / "history.csv"
     make_cases(300).to_csv(history, index=False)
     settings = Settings(data_dir=tmp_path / "var", api_keys=f"{KEY}:admin", review_sample_rate=1.0)
-    assert main(["train", "--data", str(history), "--no-mlflow"], settings) == 0
+    # --no-benchmark: this test is about the corrections reaching the next model; the toy
+    # models' decisions on real text (which the promotion gate would compare) are noise.
+    assert main(["train", "--data", str(history), "--no-mlflow", "--no-benchmark"], settings) == 0
 
     texts = ["love the new seat! thank you", "my app broke again, so annoyed", "hello there"]
     with TestClient(app=create_app(settings)) as client:
@@ -55,7 +57,7 @@ def test_corrections_are_in_the_retrained_models_training_data(tmp_path: Path) -
     assert exported.loc[texts[1], "reply_action"] == "private"
     assert not exported.loc[texts[0], "actionable"]
 
-    args = ["train", "--data", str(history), "--data", str(feedback)]
+    args = ["train", "--data", str(history), "--data", str(feedback), "--promote", "--no-benchmark"]
     assert main(args, settings) == 0
     entry = Registry(settings.registry_path).get(CHAMPION)
     assert entry.version == "v2"

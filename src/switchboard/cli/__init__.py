@@ -1,8 +1,9 @@
 """`switchboard`: one command line for training, evaluation, data and the service.
 
 Exit codes: 0 success; 1 `validate` found rejects; 2 bad input (unreadable or undecodable data,
-missing column, bad --map, unknown or tampered model, corrupt registry); 3 nothing trainable in
-the data (no labels, or every row rejected).
+missing column, bad --map, unknown or tampered model, corrupt registry, --force without
+--reason, nothing to roll back to); 3 nothing trainable in the data (no labels, or every row
+rejected); 4 a promotion refused by the gate (`train --promote`, `models promote`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from switchboard import __version__
-from switchboard.cli import offline, service
+from switchboard.cli import models, offline, service
 from switchboard.cli.common import say
 from switchboard.errors import UserError
 from switchboard.ml.bundle import BundleIntegrityError
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"switchboard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     offline.add_commands(sub)
+    models.add_commands(sub)
     service.add_commands(sub)
     return parser
 
@@ -38,7 +40,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         return int(args.func(args, settings))
     except (UserError, BundleIntegrityError) as exc:
-        say(f"switchboard {args.command}: error: {exc}")
+        command = " ".join(filter(None, [args.command, getattr(args, "models_command", None)]))
+        say(f"switchboard {command}: error: {exc}")
         return getattr(exc, "exit_code", 2)
 
 

@@ -10,17 +10,17 @@ import argparse
 import json
 from pathlib import Path
 
-from switchboard.cli.common import CliError, say
+from switchboard.cli.common import EXIT_REFUSED, CliError, say
 from switchboard.data.loaders import FORMATS, LoadReport, load_cases, parse_mapping
 from switchboard.data.readers import DEFAULT_ENCODING
 from switchboard.settings import Settings
 
 
-def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
+def _data_args(p: argparse.ArgumentParser, many: bool = True, required: bool = True) -> None:
     p.add_argument(
         "--data",
         type=Path,
-        required=True,
+        required=required,
         action="append" if many else "store",
         help="labelled cases (.csv, .jsonl, .parquet) or a dataset dir for --format"
         + (" ; repeat to combine files" if many else ""),
@@ -49,10 +49,17 @@ def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
 
 def _load(args: argparse.Namespace, settings: Settings, purpose: str | None = None) -> LoadReport:
     """Load and validate `--data`; with a `purpose`, refuse (exit 3) when no row is usable."""
+    from switchboard.training.progress import progress
+
     paths = args.data if isinstance(args.data, list) else [args.data]
     rejects = args.rejects or settings.data_dir / "rejects" / f"{paths[0].stem}-rejects.csv"
     report = load_cases(
-        paths, args.format, parse_mapping(args.map), rejects_path=rejects, encoding=args.encoding
+        paths,
+        args.format,
+        parse_mapping(args.map),
+        rejects_path=rejects,
+        encoding=args.encoding,
+        progress=progress("loading", "file", getattr(args, "quiet", False)),
     )
     say(report.summary())
     if purpose is not None:
@@ -72,32 +79,52 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.training.evaluate import format_report
     from switchboard.training.fit import TrainConfig, cross_validate
     from switchboard.training.pipeline import train_and_register
+    from switchboard.training.progress import progress
 
-    _check_registry(settings)
+    if args.promote and args.no_promote:
+        raise CliError("--promote and --no-promote contradict each other")
+    if args.out is not None and args.promote:
+        raise CliError("--out writes a bundle outside the registry; it cannot be promoted")
+    if args.out is None:
+        _check_registry(settings)
     report = _load(args, settings, "train on")
     config = TrainConfig(
         featurisations=tuple(args.featurisations.split(",")),
         latency_budget_ms=args.latency_budget_ms,
     )
     if args.cv:
-        cv = cross_validate(report.accepted, args.cv, config)
+        cv = cross_validate(
+            report.accepted, args.cv, config, progress=progress("CV folds", "fold", args.quiet)
+        )
         print(f"{args.cv}-fold cross-validation (pooled out-of-fold predictions):")
         print(format_report(cv, per_class=args.per_class))
         if args.cv_json:
             args.cv_json.write_text(json.dumps(cv, indent=2))
-    version, metrics = train_and_register(
+    outcome = train_and_register(
         report.accepted,
         settings,
         [str(p) for p in args.data],
-        mlflow=not args.no_mlflow,
-        promote=not args.no_promote,
+        mlflow=not args.no_mlflow and args.out is None,
+        promote=True if args.promote else (False if args.no_promote else None),
         out=args.out,
         config=config,
+        tolerance=args.tolerance,
+        benchmark=not args.no_benchmark,
+        quiet=args.quiet,
     )
-    print(f"registered {version}" + ("" if args.no_promote else f" as {CHAMPION}"))
-    if metrics["heads"]:
+    if outcome.version is None:
+        print(f"wrote an unregistered bundle to {args.out} (the registry is unchanged)")
+    elif outcome.promoted:
+        print(f"registered {outcome.version} and promoted it to {CHAMPION}")
+    else:
+        print(f"registered {outcome.version}; not promoted: " + "; ".join(outcome.refused))
+    for note in outcome.notes:
+        say(note)
+    if outcome.metrics["heads"]:
         print("held-out test split:")
-        print(format_report(metrics, per_class=args.per_class))
+        print(format_report(outcome.metrics, per_class=args.per_class))
+    if args.promote and not outcome.promoted:
+        return EXIT_REFUSED
     return 0
 
 
@@ -149,11 +176,36 @@ def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train every head the data has labels for, and register it")
     _data_args(p)
-    p.add_argument("--out", type=Path, help="also copy the bundle to this directory")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="write the bundle to this directory only: no registry version, no MLflow run",
+    )
     p.add_argument("--cv", type=int, metavar="K", help="first report K-fold cross-validation")
     p.add_argument("--cv-json", type=Path, help="write the CV report as JSON here")
     p.add_argument("--no-mlflow", action="store_true", help="skip MLflow logging/registration")
-    p.add_argument("--no-promote", action="store_true", help="register without the champion alias")
+    p.add_argument(
+        "--promote",
+        action="store_true",
+        help="promote the new version to champion if it passes the gate (exit 4 if not); "
+        "without it only the first version (no champion yet) is promoted",
+    )
+    p.add_argument(
+        "--no-promote", action="store_true", help="never promote, not even the first version"
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.02,
+        help="how much worse than the champion a head's macro-F1 or the decision accuracy may "
+        "be for --promote (default: %(default)s)",
+    )
+    p.add_argument(
+        "--no-benchmark",
+        action="store_true",
+        help="skip the decision benchmark on real text (bench/decision.py, needs ../shared)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars (none off a terminal)")
     p.add_argument("--per-class", action="store_true", help="print per-class figures too")
     p.add_argument(
         "--featurisations",

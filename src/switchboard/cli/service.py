@@ -114,8 +114,12 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
         say(f"no champion model yet: training on the shipped data ({len(files)} files)")
         report = load_default_training(settings.data_dir / "rejects" / "shipped.csv")
         say(report.summary())
-        version, _ = train_and_register(report.accepted, settings, [str(f) for f in files])
-        say(f"trained and promoted {version}")
+        # No champion: the new version has nothing to beat, so it is promoted unless it cannot
+        # serve the policy at all (the gate's compatibility check).
+        outcome = train_and_register(report.accepted, settings, [str(f) for f in files])
+        if not outcome.promoted:
+            raise CliError(f"trained {outcome.version} but: " + "; ".join(outcome.refused))
+        say(f"trained and promoted {outcome.version}")
     if args.no_serve:
         return 0
     return _exec_serve(args, SAMPLE_ROSTER)

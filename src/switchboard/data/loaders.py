@@ -9,9 +9,10 @@ one rejects CSV. `LoadReport.summary()` states in = accepted + rejected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -151,17 +152,19 @@ def load_cases(
     mapping: Mapping[str, str] | None = None,
     rejects_path: Path | None = None,
     encoding: str = DEFAULT_ENCODING,
+    progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
 ) -> LoadReport:
     """Read, validate and combine `paths`; rejected rows go to `rejects_path`.
 
     An old rejects file is removed first, so after a clean run no file is left claiming rows
-    were rejected: the file exists exactly when this run rejected something.
+    were rejected: the file exists exactly when this run rejected something. `progress`, if
+    given, wraps the files as they are read (a progress bar).
     """
     check_encoding(encoding)
     if rejects_path is not None:
         rejects_path.unlink(missing_ok=True)
     accepted, rejects, per_file, n_in = [], [], [], 0
-    for path in paths:
+    for path in progress(paths, len(paths)) if progress else paths:
         raw = load_raw(Path(path), fmt, mapping, encoding)
         result = validate_cases(raw, source=str(path))
         accepted.append(result.accepted)

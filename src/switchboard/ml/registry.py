@@ -1,15 +1,23 @@
 """The bundle registry on disk: numbered versions, their manifest checksums, and aliases.
 
-MLflow's model registry records every version too (training writes both), but the service reads
-this file instead: it needs no MLflow import at start-up, and it pins each version's manifest
-checksum, which is what `load_bundle` checks before unpickling anything.
+This file is the one source of truth for which version is `champion` (and `challenger`). MLflow's
+model registry records every version too, and its aliases are a *mirror* written by the same
+promote/rollback call (`switchboard.training.lifecycle`); `switchboard models list` flags a mirror
+that drifted. The service reads only this file: it needs no MLflow import at start-up, and it
+pins each version's manifest checksum, which is what `load_bundle` checks before unpickling
+anything.
 
-    <registry>/registry.json        {"versions": {...}, "aliases": {"champion": "v3"}}
-    <registry>/bundles/v3/          a bundle directory (see models/bundle.py)
+    <registry>/registry.json        {"versions": {...}, "aliases": {"champion": "v3"},
+                                     "history": [{"at", "alias", "version", "previous",
+                                                  "action", "by", "reason", ...}, ...]}
+    <registry>/bundles/v3/          a bundle directory (see ml/bundle.py)
+    <registry>/cards/v3.md          the version's model card (its SHA-256 in the version entry)
 """
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
 import os
 import shutil
@@ -26,6 +34,8 @@ CHAMPION = "champion"
 # The candidate the service may score in shadow beside the champion (never answers with it).
 CHALLENGER = "challenger"
 _ENTRY_FIELDS = ("path", "manifest_sha256", "registered_at")
+# What an alias history entry records; `action` is one of ACTIONS.
+ACTIONS = ("promote", "force", "first", "rollback", "set", "clear")
 _FIX = "restore it from a backup, or move it aside and run `switchboard train` to register anew"
 
 
@@ -136,12 +146,105 @@ class Registry:
         index["versions"][version].update(extra)
         self._write(index)
 
-    def set_alias(self, alias: str, version: str) -> None:
+    def set_alias(
+        self,
+        alias: str,
+        version: str,
+        *,
+        action: str = "set",
+        by: str | None = None,
+        reason: str = "",
+        **details: Any,
+    ) -> dict[str, Any]:
+        """Point `alias` at `version` and append who/when/why to the alias history."""
         index = self._read()
         if version not in index["versions"]:
             raise UnknownVersionError(f"no version {version} in {self.index_path}")
+        entry = _history_entry(alias, version, index["aliases"].get(alias), action, by, reason)
+        entry.update(details)
         index["aliases"][alias] = version
+        index.setdefault("history", []).append(entry)
         self._write(index)
+        return entry
+
+    def clear_alias(self, alias: str, *, by: str | None = None, reason: str = "") -> None:
+        """Remove `alias` (recorded in the history); a missing alias is left as it is."""
+        index = self._read()
+        previous = index["aliases"].pop(alias, None)
+        if previous is None:
+            return
+        index.setdefault("history", []).append(
+            _history_entry(alias, None, previous, "clear", by, reason)
+        )
+        self._write(index)
+
+    def aliases(self) -> dict[str, str]:
+        return dict(self._read()["aliases"])
+
+    def history(self, alias: str | None = None) -> list[dict[str, Any]]:
+        """Alias changes, oldest first (all aliases, or one)."""
+        entries = self._read().get("history", [])
+        return [e for e in entries if alias is None or e.get("alias") == alias]
+
+    def lineage(self, alias: str = CHAMPION) -> list[str]:
+        """The versions `alias` has held, as a stack: the current one last.
+
+        Replays the history: a promotion pushes, a rollback pops. A registry written before the
+        history existed starts from its current alias alone, so it has nothing to roll back to.
+        """
+        stack: list[str] = []
+        for entry in self.history(alias):
+            if entry["action"] == "rollback":
+                stack = stack[:-1]
+            elif entry["action"] == "clear":
+                stack = []
+            elif entry.get("version"):
+                stack.append(entry["version"])
+        current = self.aliases().get(alias)
+        if current is None:
+            return []
+        if not stack or stack[-1] != current:
+            stack = [current]
+        return stack
+
+    def rollback(self, alias: str = CHAMPION, *, by: str | None = None, reason: str = "") -> str:
+        """Point `alias` back at the version it held before the current one; returns it."""
+        stack = self.lineage(alias)
+        if len(stack) < 2:
+            held = f"only {stack[0]}" if stack else "no version"
+            raise RegistryError(
+                f"{alias} has {held} in the history of {self.index_path}; nothing to roll back to"
+            )
+        self.set_alias(alias, stack[-2], action="rollback", by=by, reason=reason)
+        return stack[-2]
+
+    @property
+    def cards_dir(self) -> Path:
+        return self.root / "cards"
+
+    def write_card(self, version: str, text: str) -> Path:
+        """Store the version's model card beside its bundle and pin its checksum."""
+        self.get(version)
+        self.cards_dir.mkdir(parents=True, exist_ok=True)
+        path = self.cards_dir / f"{version}.md"
+        data = text.encode("utf-8")
+        path.write_bytes(data)
+        self.annotate(version, card_sha256=hashlib.sha256(data).hexdigest())
+        return path
+
+    def card(self, version_or_alias: str) -> str | None:
+        """The stored model card, or None; a card edited after registration is refused."""
+        entry = self.get(version_or_alias)
+        path = self.cards_dir / f"{entry.version}.md"
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        expected = entry.extra.get("card_sha256")
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            raise RegistryError(
+                f"{path}: model card does not match the checksum recorded in {self.index_path}"
+            )
+        return data.decode("utf-8")
 
     def get(self, version_or_alias: str) -> RegisteredVersion:
         index = self._read()
@@ -197,4 +300,34 @@ def _shape_problem(index: object) -> str | None:
     for alias, target in aliases.items():
         if not isinstance(target, str):
             return f"alias {alias!r} does not name a version"
+    history = index.get("history", [])
+    if not isinstance(history, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("alias"), str) and e.get("action") in ACTIONS
+        for e in history
+    ):
+        return '"history" is not a list of alias changes'
     return None
+
+
+def current_user() -> str:
+    """Who is acting, for the alias history: the OS login name, or "unknown"."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _history_entry(
+    alias: str, version: str | None, previous: str | None, action: str, by: str | None, reason: str
+) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown alias action {action!r}; expected one of {ACTIONS}")
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "alias": alias,
+        "version": version,
+        "previous": previous,
+        "action": action,
+        "by": by or current_user(),
+        "reason": reason,
+    }

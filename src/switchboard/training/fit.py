@@ -346,9 +346,17 @@ def fit_bundle(
     progress: Progress | None = None,
     policy_version: str = "",
     evaluate: bool = True,
+    stages: Progress | None = None,
 ) -> TrainResult:
-    """Train every head `frame` has labels for; evaluate on its test split."""
+    """Train every head `frame` has labels for; evaluate on its test split.
+
+    `progress` wraps the heads as they finish; `stages` the steps of the whole fit.
+    """
+    from switchboard.training.progress import Stages
+
     config = config or TrainConfig()
+    steps = Stages(["vectorise", "semantic block", "heads", "expertise", "evaluate"], stages)
+    steps.start("vectorise")
     frame = frame.reset_index(drop=True)
     timings: dict[str, float] = {}
     split = assign_split(frame).to_numpy()
@@ -359,6 +367,7 @@ def fit_bundle(
     timings["features_s"] = time.perf_counter() - t0
 
     wide, embedder, embed_ms = None, None, None
+    steps.start("semantic block")
     if config.block is not None:
         t_embed = time.perf_counter()
         wide, embedder, embed_ms = _with_block(X, frame, config)
@@ -366,6 +375,7 @@ def fit_bundle(
     if wide is not None and not (embed_ms is not None and embed_ms <= config.latency_budget_ms):
         wide = None  # the block does not fit the per-mention budget: no head is offered it
     jobs, skipped = _plan_jobs(frame, split, X, wide, config)
+    steps.start("heads")
     t1 = time.perf_counter()
     fitted = _fit_heads_in_parallel(jobs, config, progress)
     timings["heads_s"] = time.perf_counter() - t1
@@ -377,6 +387,7 @@ def fit_bundle(
     if not any(s["featurisation"] == config.block for s in selection.values()):
         embedder = None  # nobody reads the embeddings: do not pay for them at serve time
 
+    steps.start("expertise")
     t2 = time.perf_counter()
     trainval = np.flatnonzero(split != "test")
     affinity = fitted[AFFINITY][0] if AFFINITY in fitted else None
@@ -405,6 +416,7 @@ def fit_bundle(
     }
     bundle = Bundle(features, heads, expertise, metadata, embedder)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
+    steps.start("evaluate")
     if evaluate and counts["test"]:
         t3 = time.perf_counter()
         test = split == "test"
@@ -414,6 +426,7 @@ def fit_bundle(
         result.test_inputs = frame[test].head(3)
         timings["evaluate_s"] = time.perf_counter() - t3
     bundle.metadata["metrics"] = _summary(result.metrics)
+    steps.done()
     return result
 
 
@@ -424,7 +437,10 @@ def _summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def cross_validate(
-    frame: pd.DataFrame, folds: int, config: TrainConfig | None = None
+    frame: pd.DataFrame,
+    folds: int,
+    config: TrainConfig | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """K-fold CV by a stable hash of case_id; metrics pooled over all out-of-fold predictions.
 
@@ -434,7 +450,7 @@ def cross_validate(
     frame = frame.reset_index(drop=True).drop(columns=["split"], errors="ignore")
     fold = frame["case_id"].map(lambda k: bucket(k, folds, salt="cv:")).to_numpy()
     pooled: dict[str, dict[str, list]] = {}
-    for k in range(folds):
+    for k in progress(range(folds), folds) if progress else range(folds):
         train_part = frame[fold != k].assign(split=None)
         test_part = frame[fold == k]
         result = fit_bundle(train_part, config, evaluate=False)

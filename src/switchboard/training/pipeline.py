@@ -5,19 +5,20 @@ Kept apart from the command line so that notebooks, tests and the CLI run the sa
 
 from __future__ import annotations
 
-import shutil
-import sys
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from switchboard.errors import UserError
-from switchboard.ml.bundle import Bundle, load_bundle, sha256_file
-from switchboard.ml.registry import CHAMPION, Registry, UnknownVersionError
+from switchboard.ml.bundle import Bundle, load_bundle, save_bundle, sha256_file
+from switchboard.ml.registry import CHALLENGER, CHAMPION, Registry, UnknownVersionError
 from switchboard.settings import Settings
 from switchboard.training.fit import TrainConfig, fit_bundle
+from switchboard.training.lifecycle import DEFAULT_TOLERANCE
 
 
 class PipelineError(UserError):
@@ -42,43 +43,126 @@ def _policy_version(settings: Settings) -> str:
         return ""
 
 
+@dataclass(slots=True)
+class TrainOutcome:
+    """What `train_and_register` did: the version (or None with `out`), its figures, and
+    whether and how it became champion."""
+
+    version: str | None
+    metrics: dict[str, Any]
+    promoted: bool = False
+    # Why not promoted, or the gate's objections when `promote` was asked and refused.
+    refused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    card: str = ""
+
+
 def train_and_register(
     frame: pd.DataFrame,
     settings: Settings,
     data_files: Sequence[str],
     mlflow: bool = True,
-    promote: bool = True,
+    promote: bool | None = None,
     out: Path | None = None,
     config: TrainConfig | None = None,
-) -> tuple[str, dict]:
-    """Fit, register in the bundle registry (and MLflow), optionally promote; returns version."""
-    from tqdm import tqdm
+    tolerance: float = DEFAULT_TOLERANCE,
+    benchmark: bool = True,
+    quiet: bool = False,
+) -> TrainOutcome:
+    """Fit; then either write the bundle to `out` (nothing else), or register it (and log it to
+    MLflow) as a new version.
 
+    Promotion: `promote=None` (the default) promotes only when there is no champion yet — the
+    first version has nothing to beat — and otherwise makes the new version the `challenger`;
+    `promote=True` asks the gate (`lifecycle.gate`) and promotes when it passes; `promote=False`
+    never promotes.
+    """
+    from switchboard.routing.policy import load_policy
+    from switchboard.routing.router import Router
+    from switchboard.training import lifecycle
+    from switchboard.training.card import build_card, data_sources
+    from switchboard.training.progress import progress
+
+    registry = Registry(settings.registry_path)
     result = fit_bundle(
         frame,
         config,
-        progress=lambda steps, total: tqdm(
-            steps, total=total, desc="training heads", unit="head", file=sys.stderr
-        ),
+        progress=progress("heads", "head", quiet),
         policy_version=_policy_version(settings),
+        stages=progress("training", "stage", quiet),
     )
     if not result.bundle.heads and result.bundle.expertise is None:
         raise NothingToTrainError(f"no head had enough labelled rows to train: {result.skipped}")
-    registry = Registry(settings.registry_path)
+    bundle = result.bundle
+    policy = load_policy(settings.policy_file)
+    bundle.metadata["data_files"] = list(data_files)
+    bundle.metadata["data_sources"] = data_sources(data_files)
+    note = "--no-benchmark"
+    if benchmark:
+        decision, note = lifecycle.decision_benchmark(Router(bundle, policy))
+        bundle.metadata["decision_benchmark"] = decision
+    if out is not None:  # a scratch bundle: the registry and MLflow are left as they were
+        bundle.metadata["version"] = "unregistered"
+        save_bundle(bundle, out)
+        card = build_card(
+            bundle.metadata,
+            result.metrics,
+            lifecycle.compatibility_problems(bundle.metadata, policy),
+            bundle.metadata.get("decision_benchmark"),
+            note,
+        )
+        return TrainOutcome(None, result.metrics, notes=[f"bundle written to {out}"], card=card)
+
     version = registry.next_version()
-    result.bundle.metadata["version"] = version
-    result.bundle.metadata["data_files"] = list(data_files)
-    entry = registry.register(result.bundle, version)
+    bundle.metadata["version"] = version
+    champion = lifecycle.read_metadata(registry, CHAMPION) if registry.has(CHAMPION) else None
+    card = build_card(
+        bundle.metadata,
+        result.metrics,
+        lifecycle.compatibility_problems(bundle.metadata, policy, champion),
+        bundle.metadata.get("decision_benchmark"),
+        note,
+    )
+    entry = registry.register(bundle, version)
+    registry.write_card(version, card)
     if mlflow:
         from switchboard.training.tracking import log_run
 
-        info = log_run(settings, result, entry.path, data_files, promote=promote)
+        info = log_run(
+            settings,
+            result,
+            entry.path,
+            data_files,
+            frame=frame,
+            card=card,
+            progress=progress("MLflow", "step", quiet),
+        )
         registry.annotate(version, **info)
-    if promote:
-        registry.set_alias(CHAMPION, version)
-    if out is not None:
-        shutil.copytree(entry.path, out, dirs_exist_ok=True)
-    return version, result.metrics
+    outcome = TrainOutcome(version, result.metrics, card=card)
+    if promote is None and champion is not None:
+        outcome.refused = [
+            f"{CHAMPION} is {registry.get(CHAMPION).version}; pass --promote "
+            "to ask the gate, or `switchboard models promote`"
+        ]
+    elif promote is False:
+        outcome.refused = ["--no-promote"]
+    else:
+        try:
+            _, gate, warning = lifecycle.promote(
+                settings,
+                version,
+                policy,
+                tolerance=tolerance,
+                reason="" if champion else "first version: nothing to beat",
+            )
+            outcome.promoted = True
+            outcome.notes += gate.notes + ([warning] if warning else [])
+        except lifecycle.PromotionRefused as exc:
+            outcome.refused = [str(exc)]
+    if not outcome.promoted:
+        warning = lifecycle.set_challenger(settings, version)
+        outcome.notes += [f"{version} is the {CHALLENGER}"] + ([warning] if warning else [])
+    return outcome
 
 
 def resolve_model(spec: str, settings: Settings, allow_unregistered: bool = False) -> Bundle:
