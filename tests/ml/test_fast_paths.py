@@ -160,3 +160,19 @@ def test_semantic_block_serves_the_matrix_it_was_trained_on(cases: pd.DataFrame)
     assert (fast.to_csr() != slow).nnz == 0
     for head in bundle.heads.values():
         np.testing.assert_allclose(head.predict_proba(fast), head.predict_proba(slow), rtol=1e-5)
+
+
+def test_batch_explanation_survives_a_short_last_row(
+    trained: TrainResult, cases: pd.DataFrame
+) -> None:
+    """Check a batch whose last row has fewer entries than the explanation asks for (a one-
+    character text after a long one) is explained as each row alone, not an IndexError."""
+    bundle = trained.bundle
+    frame = cases.head(2).copy()
+    frame["text"] = ["my bag never arrived and nobody answers the phone, so annoyed", "("]
+    batch = bundle.predict(frame, explain=5)
+    for i in range(len(frame)):
+        alone = bundle.predict(frame.iloc[i : i + 1], explain=5)[0]
+        assert {n: p.top_features for n, p in alone.items()} == {
+            n: p.top_features for n, p in batch[i].items()
+        }

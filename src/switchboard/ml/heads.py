@@ -229,9 +229,12 @@ class StackedHeads:
         top_vals = np.take_along_axis(padded, pos, axis=1)
         order = np.argsort(-top_vals, axis=1)
         pos, top_vals = np.take_along_axis(pos, order, 1), np.take_along_axis(top_vals, order, 1)
-        features = X.indices[X.indptr[a:b, None, None] + pos]
-        positive = (top_vals > 0).sum(axis=1)
+        # A row with fewer entries than k picks padding positions too; those may point past the
+        # last stored entry, so clip them (their value is -inf: never counted as positive below).
+        at = np.minimum(X.indptr[a:b, None, None] + pos, len(X.indices) - 1)
+        features = X.indices[at]
         top_vals = np.round(top_vals.astype(np.float64), 4)
+        positive = (top_vals > 0).sum(axis=1)  # after rounding, as explain_one keeps them
         for h, s in enumerate(self.spans):
             fs, vs, cs = features[:, :, h].tolist(), top_vals[:, :, h].tolist(), positive[:, h]
             out[s.name] += [

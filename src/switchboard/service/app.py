@@ -26,6 +26,7 @@ from switchboard.service.db import make_engine, migrate
 from switchboard.service.errors import EXCEPTION_HANDLERS, NotReady
 from switchboard.service.json_only import JsonBodiesOnly
 from switchboard.service.metrics import Metrics
+from switchboard.service.openapi import docs_assets, document_bodies, openapi_config
 from switchboard.service.prediction_log import PredictionLog
 from switchboard.service.routes.model import ModelController, load_router
 from switchboard.service.routes.ops import health, metrics, ready
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.log.close()  # everything scored is written before the engine goes
             engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             ScoreController,
             ModelController,
@@ -84,7 +85,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             metrics,
+            docs_assets(),
         ],
+        openapi_config=openapi_config(),
         lifespan=[lifespan],
         middleware=[JsonBodiesOnly()],  # 415 for non-JSON bodies on JSON paths
         state=State(
@@ -110,3 +113,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=2 * 1024 * 1024,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
     )
+    document_bodies(app, settings)
+    return app

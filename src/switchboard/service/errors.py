@@ -73,8 +73,11 @@ class Conflict(ClientError, status=409):
         self.code = code
 
 
-def _error(status: int, code: str, detail: str, field: str | None) -> Response[ErrorOut]:
-    return Response(ErrorOut(error=code, detail=detail, field=field), status_code=status)
+def _error(
+    status: int, code: str, detail: str, field: str | None, headers: dict[str, str] | None = None
+) -> Response[ErrorOut]:
+    body = ErrorOut(error=code, detail=detail, field=field)
+    return Response(body, status_code=status, headers=headers)
 
 
 def handle_switchboard_error(_: Request, exc: SwitchboardError) -> Response[ErrorOut]:
@@ -82,7 +85,10 @@ def handle_switchboard_error(_: Request, exc: SwitchboardError) -> Response[Erro
 
 
 def _field(error: dict[str, Any]) -> str | None:
-    """The JSON path of the offending field, from msgspec's key or message."""
+    """The JSON path of the offending body field, from msgspec's key or message; a query, path,
+    header or cookie parameter is named as it is spelt in the request (`offset`)."""
+    if error.get("source", "body") != "body" and error.get("key"):
+        return str(error["key"])
     message = str(error.get("message", ""))
     for pattern in (_PATH, _MISSING, _UNKNOWN):
         if m := pattern.search(message):
@@ -110,7 +116,8 @@ def handle_http(_: Request, exc: HTTPException) -> Response[ErrorOut]:
     # Litestar raises a plain 400 for bodies that are not valid JSON at all.
     codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     code = codes.get(exc.status_code, "http_error")
-    return _error(exc.status_code, code, str(exc.detail), None)
+    # Keep Litestar's headers: a 405 must say which methods are Allowed.
+    return _error(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
 EXCEPTION_HANDLERS = {

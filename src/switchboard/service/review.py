@@ -12,7 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -110,14 +110,20 @@ def _reviews_of(conn: Any, ids: Sequence[int]) -> dict[int, list[ReviewOut]]:
 
 
 def _review_out(row: Any) -> ReviewOut:
-    return msgspec.convert(row, ReviewOut, from_attributes=True)
+    out = msgspec.convert(row, ReviewOut, from_attributes=True)
+    return msgspec.structs.replace(out, reviewed_at=_utc(out.reviewed_at))
+
+
+def _utc(when: datetime) -> datetime:
+    """SQLite hands stored UTC times back naive; the API promises RFC 3339, with an offset."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _item(row: Any, history: list[ReviewOut]) -> ReviewItem:
     return ReviewItem(
         prediction_id=row.id,
         mention_id=row.mention_id,
-        created_at=row.created_at,
+        created_at=_utc(row.created_at),
         text=row.text,
         reasons=(row.review_reasons or "").split(",") if row.review_reasons else [],
         prediction=msgspec.convert(row.output, ScoreOut),

@@ -12,10 +12,18 @@ from switchboard.vocabulary import ReplyAction, Sentiment
 
 NonEmpty = Annotated[str, Meta(min_length=1, max_length=200)]
 
+# The largest integer every supported database stores in an INTEGER column (PostgreSQL's is
+# 32-bit; SQLite raises OverflowError past 64 bits). Every integer the API reads, in a body, a
+# query or a path, is bounded by it, so a huge one is a 400 naming the field, never a 500.
+INT_MAX = 2**31 - 1
+Count = Annotated[int, Meta(ge=0, le=INT_MAX)]
+# msgspec's JSON Schema leaves a datetime as a bare string; say which strings it parses.
+Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
+
 
 class Author(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: NonEmpty | None = None
-    followers: Annotated[int, Meta(ge=0)] | None = None
+    followers: Count | None = None
     verified: bool | None = None
 
 
@@ -23,17 +31,21 @@ class MentionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One mention as the SMMS sends it; only `id` and `text` are required."""
 
     id: NonEmpty
-    text: Annotated[str, Meta(min_length=1, max_length=100_000)]
+    # The length limit is `Settings.max_text_chars`, checked by scoring.check_text and written
+    # into the OpenAPI document from the same setting (openapi.document_bodies).
+    text: Annotated[str, Meta(min_length=1)]
     channel: NonEmpty | None = None
     brand: NonEmpty | None = None
-    created_at: datetime | None = None
+    created_at: Timestamp | None = None
     language: Annotated[str, Meta(min_length=2, max_length=8)] | None = None
     author: Author | None = None
     in_reply_to: NonEmpty | None = None
 
 
 class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    mentions: list[MentionIn]
+    # At most `Settings.max_batch`: checked by the batch route, documented by
+    # openapi.document_bodies from the same setting.
+    mentions: Annotated[list[MentionIn], Meta(min_length=1)]
 
 
 Probability = Annotated[float, Meta(ge=0, le=1)]
@@ -149,7 +161,7 @@ class ResponderOut(msgspec.Struct, kw_only=True):
 
 class PresenceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     online: bool
-    open_cases: Annotated[int, Meta(ge=0)] | None = None
+    open_cases: Count | None = None
 
 
 class ClaimIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -164,7 +176,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
 
 class OutcomeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     responder_id: NonEmpty
-    replied_at: datetime | None = None
+    replied_at: Timestamp | None = None
     reply_action: ReplyAction | None = None
     resolved: bool | None = None
     csat: Annotated[float, Meta(ge=1, le=5)] | None = None

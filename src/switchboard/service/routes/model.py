@@ -14,6 +14,7 @@ from switchboard.routing.policy import Policy
 from switchboard.routing.router import Router
 from switchboard.service.auth import require
 from switchboard.service.errors import Conflict
+from switchboard.service.openapi import BEARER, errors
 from switchboard.service.schemas import ModelOut
 from switchboard.service.scoring import EXPLAIN_FEATURES
 from switchboard.settings import Settings
@@ -48,8 +49,16 @@ def _model_out(router: Router) -> ModelOut:
 class ModelController(Controller):
     path = "/v1/model"
     tags = ("model",)
+    security = BEARER
 
-    @get("/", operation_id="get_model", sync_to_thread=False, guards=[require("score")])
+    @get(
+        "/",
+        operation_id="get_model",
+        summary="Which model is serving",
+        sync_to_thread=False,
+        guards=[require("score")],
+        responses=errors(401, 403, 503),
+    )
     def model(self, router: NamedDependency[Router]) -> ModelOut:
         """Which model and policy are serving, and how the model scored when trained."""
         return _model_out(router)
@@ -57,9 +66,11 @@ class ModelController(Controller):
     @post(
         "/reload",
         operation_id="reload_model",
+        summary="Reload the champion model",
         sync_to_thread=True,
         guards=[require("admin")],
         status_code=200,
+        responses=errors(401, 403, 409, 503),
     )
     def reload(self, state: State, settings: NamedDependency[Settings]) -> ModelOut:
         """Load the current champion; a bundle that fails verification is refused and the

@@ -6,9 +6,19 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+
+from switchboard.service.openapi import errors
 
 
-@get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
+@get(
+    "/health",
+    operation_id="health",
+    summary="Liveness",
+    tags=["ops"],
+    sync_to_thread=False,
+    responses=errors(),
+)
 def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
@@ -17,7 +27,9 @@ def health() -> dict[str, str]:
 @get(
     "/metrics",
     operation_id="metrics",
+    summary="Prometheus metrics",
     tags=["ops"],
+    responses=errors(),
     sync_to_thread=False,
     media_type="text/plain; version=0.0.4",
 )
@@ -26,7 +38,21 @@ def metrics(state: State) -> bytes:
     return state.metrics.render()
 
 
-@get("/ready", operation_id="ready", tags=["ops"], sync_to_thread=False)
+@get(
+    "/ready",
+    operation_id="ready",
+    summary="Readiness",
+    tags=["ops"],
+    sync_to_thread=False,
+    responses={
+        **errors(),
+        503: ResponseSpec(
+            data_container=dict[str, str],
+            description='Not ready: `{"status": "not_ready", "reason": ...}`',
+            generate_examples=False,
+        ),
+    },
+)
 def ready(state: State) -> Response[dict[str, Any]]:
     """Readiness: 200 only with a verified model loaded."""
     if state.router is None:

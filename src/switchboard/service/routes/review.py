@@ -21,15 +21,31 @@ from litestar import Router as Mount
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from switchboard.routing.router import Router
 from switchboard.service import review, sessions, store
 from switchboard.service.auth import Principal, authorise, check, require
 from switchboard.service.errors import ClientError, Forbidden, InvalidInput, Unauthorized
+from switchboard.service.openapi import (
+    BEARER,
+    DATE_QUERY,
+    REASON_QUERY,
+    REVIEW_EXAMPLES,
+    STATUS_QUERY,
+    TIER_QUERY,
+    errors,
+)
 from switchboard.service.sampling import REASONS
-from switchboard.service.schemas import QueueOut, ReviewIn, ReviewItem, ReviewOut, SummaryOut
+from switchboard.service.schemas import (
+    INT_MAX,
+    QueueOut,
+    ReviewIn,
+    ReviewItem,
+    ReviewOut,
+    SummaryOut,
+)
 from switchboard.service.sessions import session_config
 from switchboard.settings import Settings
 
@@ -74,12 +90,12 @@ def queue_filter(form: dict[str, str]) -> review.QueueFilter:
 
 
 def provide_queue_query(
-    status: FromQuery[str] = "open",
-    tier: FromQuery[str | None] = None,
+    status: Annotated[str, STATUS_QUERY] = "open",
+    tier: Annotated[str | None, TIER_QUERY] = None,
     intent: FromQuery[str | None] = None,
-    reason: FromQuery[str | None] = None,
-    since: FromQuery[str | None] = None,
-    until: FromQuery[str | None] = None,
+    reason: Annotated[str | None, REASON_QUERY] = None,
+    since: Annotated[str | None, DATE_QUERY] = None,
+    until: Annotated[str | None, DATE_QUERY] = None,
 ) -> dict[str, str]:
     """The queue filters as typed in the URL (dates as 2026-11-23), shared by the JSON API and
     the page, which shows them back in its form."""
@@ -88,6 +104,7 @@ def provide_queue_query(
 
 
 QUEUE_QUERY = {"queue_query": Provide(provide_queue_query, sync_to_thread=False)}
+PredictionId = Annotated[int, PathParameter(ge=1, le=INT_MAX)]
 
 
 def known_intents(router: Router) -> set[str]:
@@ -109,38 +126,64 @@ class ReviewController(Controller):
     path = "/v1/review"
     tags = ("review",)
     guards = [require("review")]  # noqa: RUF012 - Litestar reads a list
+    security = BEARER
 
-    @get("/queue", operation_id="review_queue", sync_to_thread=True, dependencies=QUEUE_QUERY)
+    @get(
+        "/queue",
+        operation_id="review_queue",
+        summary="The review queue",
+        sync_to_thread=True,
+        dependencies=QUEUE_QUERY,
+        responses=errors(400, 401, 403, 503),
+    )
     def queue(
         self,
         state: State,
         queue_query: NamedDependency[dict[str, str]],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = PAGE_SIZE,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=INT_MAX)] = 0,
     ) -> QueueOut:
         """Predictions worth a look (service/sampling.py), crisis first, newest first."""
         state.log.flush()
         items, total = review.queue(state.engine, queue_filter(queue_query), limit, offset)
         return QueueOut(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/summary", operation_id="review_summary", sync_to_thread=True)
-    def summary(self, state: State, since: FromQuery[str | None] = None) -> SummaryOut:
+    @get(
+        "/summary",
+        operation_id="review_summary",
+        summary="Review accuracy and KPIs",
+        sync_to_thread=True,
+        responses=errors(400, 401, 403, 503),
+    )
+    def summary(self, state: State, since: Annotated[str | None, DATE_QUERY] = None) -> SummaryOut:
         """Accuracy per head (random sample: unbiased, with a 95 % interval), intent
         confusion, agreement per day, and the KPIs care leaders report."""
         state.log.flush()
         return review.summary(state.engine, parse_when(since, "since"))
 
-    @get("/{prediction_id:int}", operation_id="review_item", sync_to_thread=True)
-    def item(self, state: State, prediction_id: FromPath[int]) -> ReviewItem:
+    @get(
+        "/{prediction_id:int}",
+        operation_id="review_item",
+        summary="One prediction with its reviews",
+        sync_to_thread=True,
+        responses=errors(400, 401, 403, 404, 503),
+    )
+    def item(self, state: State, prediction_id: PredictionId) -> ReviewItem:
         return review.get_item(state.engine, prediction_id)
 
-    @post("/{prediction_id:int}", operation_id="review_verdict", sync_to_thread=True)
+    @post(
+        "/{prediction_id:int}",
+        operation_id="review_verdict",
+        summary="Accept or correct a prediction",
+        sync_to_thread=True,
+        responses=errors(400, 401, 403, 404, 413, 415, 503),
+    )
     def verdict(
         self,
         request: Request,
         state: State,
-        prediction_id: FromPath[int],
-        data: JSONBody[ReviewIn],
+        prediction_id: PredictionId,
+        data: Annotated[ReviewIn, Body(examples=REVIEW_EXAMPLES)],
         router: NamedDependency[Router],
     ) -> ReviewOut:
         """Accept or correct; stored as a new verdict with reviewer and time (201). The reviewer

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import Body
 
 from switchboard.routing.router import Router
 from switchboard.routing.types import AuthorHistory, Context
 from switchboard.service import store
 from switchboard.service.auth import require
 from switchboard.service.errors import InvalidInput
+from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
 from switchboard.service.scoring import check_text, prediction_row, score_batch
 from switchboard.settings import Settings
@@ -74,14 +75,22 @@ class ScoreController(Controller):
     path = "/v1/score"
     tags = ("scoring",)
     guards = [require("score")]  # noqa: RUF012 - Litestar reads a list
+    security = BEARER
 
     # Scoring one mention is ~0.5 ms of CPU: running it on the event loop is cheaper than a
     # hop to the thread pool and back (bench/serving.py). Batches can take far longer, so
     # they go to a thread and never stall the loop.
-    @post("/", operation_id="score", sync_to_thread=False, status_code=200)
+    @post(
+        "/",
+        operation_id="score",
+        summary="Score one mention",
+        sync_to_thread=False,
+        status_code=200,
+        responses=errors(400, 401, 403, 409, 413, 415, 503),
+    )
     def score(
         self,
-        data: JSONBody[MentionIn],
+        data: Annotated[MentionIn, Body(examples=MENTION_EXAMPLES)],
         state: State,
         router: NamedDependency[Router],
         settings: NamedDependency[Settings],
@@ -90,10 +99,17 @@ class ScoreController(Controller):
         check_text(data, "$.text", settings.max_text_chars)
         return _score_and_log(state, router, [data])[0]
 
-    @post("/batch", operation_id="score_batch", sync_to_thread=True, status_code=200)
+    @post(
+        "/batch",
+        operation_id="score_batch",
+        summary="Score a batch of mentions",
+        sync_to_thread=True,
+        status_code=200,
+        responses=errors(400, 401, 403, 409, 413, 415, 503),
+    )
     def batch(
         self,
-        data: JSONBody[BatchIn],
+        data: Annotated[BatchIn, Body(examples=BATCH_EXAMPLES)],
         state: State,
         router: NamedDependency[Router],
         settings: NamedDependency[Settings],
