@@ -61,6 +61,9 @@ class Settings:
     # http://127.0.0.1; turn it on whenever the service is reached over HTTPS (e.g. behind a
     # TLS-terminating proxy), or a browser would also send the cookie over plain HTTP.
     secure_cookies: bool = False
+    # Shadow mode (service/shadow.py): at most this many mentions wait for the challenger;
+    # past it new ones are not shadow-scored (counted as dropped), so scoring never waits.
+    shadow_queue: int = 10_000
     log_level: str = "INFO"
 
     @property

@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
-from switchboard.service import review
+from switchboard.service import review, shadow
 from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from switchboard.service.db import make_engine, migrate
@@ -28,12 +28,13 @@ from switchboard.service.json_only import JsonBodiesOnly
 from switchboard.service.metrics import Metrics
 from switchboard.service.openapi import docs_assets, document_bodies, openapi_config
 from switchboard.service.prediction_log import PredictionLog
-from switchboard.service.routes.model import ModelController, load_router
+from switchboard.service.routes.model import ModelController, load_challenger, load_router
 from switchboard.service.routes.ops import health, metrics, ready
 from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
 from switchboard.service.routes.roster import MentionController, ResponderController
 from switchboard.service.routes.scoring import ScoreController
 from switchboard.service.sessions import STORE_NAME, SqlStore
+from switchboard.service.shadow import Shadow
 from switchboard.settings import Settings, get_settings
 
 
@@ -59,7 +60,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.stores.register(STORE_NAME, SqlStore(engine), allow_override=True)
 
         def retention() -> int:
-            return review.purge(engine, settings.prediction_retention_days, datetime.now(UTC))
+            now = datetime.now(UTC)
+            with engine.begin() as conn:
+                shadow.purge(conn, settings.prediction_retention_days, now)
+            return review.purge(engine, settings.prediction_retention_days, now)
 
         retention()
         app.state.log = PredictionLog(
@@ -68,9 +72,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.router, app.state.load_error = load_router(settings, app.state.policy)
         if app.state.router is not None:
             app.state.metrics.model_version(app.state.router.bundle.version)
+        app.state.shadow = Shadow(engine, app.state.metrics, settings.shadow_queue)
+        load_challenger(settings, app.state.policy, app.state.shadow)
         try:
             yield
         finally:
+            app.state.shadow.close()  # before the engine goes: the batch in hand is stored
             app.state.log.close()  # everything scored is written before the engine goes
             engine.dispose()
 
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "engine": None,
                 "router": None,
                 "log": None,
+                "shadow": None,
                 "roster_cache": TTLCache(ROSTER_TTL_S),
                 "brand_volume_cache": TTLCache(VOLUME_TTL_S),
                 "author_history_cache": TTLCache(AUTHOR_TTL_S),

@@ -154,6 +154,28 @@ reviews = Table(
     Column("note", Text, nullable=True),
 )
 
+# Shadow mode (migration 0006; service/shadow.py): one row per mention the challenger scored
+# beside the champion, with both models' head labels and decisions; never served to anyone.
+# `disagree` lists the heads whose labels differ, comma-wrapped (",intent,tier,"; "" when all
+# agree), so agreement per head is a portable SQL sum.
+shadow_predictions = Table(
+    "shadow_predictions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", String(200), nullable=False),
+    _when("created_at", nullable=False, index=True),
+    Column("champion_version", String(50), nullable=False),
+    Column("challenger_version", String(50), nullable=False),
+    Column("champion_labels", JSON, nullable=False),  # head -> label
+    Column("challenger_labels", JSON, nullable=False),
+    Column("champion_reply", String(10), nullable=False),
+    Column("challenger_reply", String(10), nullable=False),
+    Column("champion_tier", Integer, nullable=False),
+    Column("challenger_tier", Integer, nullable=False),
+    Column("disagree", String(500), nullable=False),
+    Index("ix_shadow_predictions_pair", "challenger_version", "champion_version", "id"),
+)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

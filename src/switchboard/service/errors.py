@@ -60,6 +60,10 @@ class NotFound(ClientError, status=404, code="not_found"):
     """The responder, prediction or mention does not exist."""
 
 
+class NoChallenger(NotFound, code="no_challenger"):
+    """Shadow mode was asked about, but the registry has no `challenger` alias."""
+
+
 class UnsupportedMediaType(ClientError, status=415, code="unsupported_media_type"):
     """A JSON endpoint was sent a body that is not `application/json` (service/json_only.py)."""
 

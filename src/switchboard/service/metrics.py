@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -27,6 +27,29 @@ class Metrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
         )
+        # Shadow mode (service/shadow.py): the challenger beside the champion.
+        self.shadow_compared = Counter(
+            "switchboard_shadow_comparisons",
+            "Mentions the challenger scored in shadow and compared with the champion",
+            registry=self.registry,
+        )
+        self.shadow_head_disagreements = Counter(
+            "switchboard_shadow_head_disagreements",
+            "Shadow comparisons where the challenger's head gave another label",
+            ["head"],
+            registry=self.registry,
+        )
+        self.shadow_decision_disagreements = Counter(
+            "switchboard_shadow_decision_disagreements",
+            "Shadow comparisons where the challenger decided otherwise (reply_action, tier)",
+            ["decision"],
+            registry=self.registry,
+        )
+        self.shadow_dropped = Counter(
+            "switchboard_shadow_dropped",
+            "Mentions not shadow-scored because the shadow queue was full",
+            registry=self.registry,
+        )
         self.model = Gauge(
             "switchboard_model_info", "Serving model version", ["version"], registry=self.registry
         )
@@ -37,6 +60,14 @@ class Metrics:
             if r.abstain:
                 self.abstained.inc()
             self.latency.observe(seconds_per_mention)
+
+    def shadow(self, compared: int, heads: Mapping[str, int], decisions: Mapping[str, int]) -> None:
+        """One shadow batch: how many were compared, disagreements per head and decision."""
+        self.shadow_compared.inc(compared)
+        for head, n in heads.items():
+            self.shadow_head_disagreements.labels(head).inc(n)
+        for decision, n in decisions.items():
+            self.shadow_decision_disagreements.labels(decision).inc(n)
 
     def model_version(self, version: str) -> None:
         self.model.clear()

@@ -272,3 +272,54 @@ class SummaryOut(msgspec.Struct, kw_only=True):
     intent_confusion: dict[str, dict[str, int]]  # predicted -> reviewed -> count
     agreement: list[DayAgreement]
     kpis: Kpis
+
+
+# --- shadow mode (service/shadow.py) --------------------------------------------------------
+
+
+class HeadAgreement(msgspec.Struct, kw_only=True):
+    head: str
+    agreement: Probability | None  # share of compared mentions given the same label; None if 0
+
+
+class DecisionAgreement(msgspec.Struct, kw_only=True):
+    reply_action: Probability | None
+    tier: Probability | None
+    both: Probability | None  # same reply action and same tier
+
+
+class ShadowExample(msgspec.Struct, kw_only=True):
+    """A recent mention the two models disagreed on, and where."""
+
+    mention_id: str
+    at: Timestamp
+    heads: list[str]  # heads whose labels differ
+    champion_reply: ReplyAction
+    challenger_reply: ReplyAction
+    champion_tier: int
+    challenger_tier: int
+
+
+class ShadowProcess(msgspec.Struct, kw_only=True):
+    """This process since it started (the rest of the report is every replica's, stored)."""
+
+    compared: int
+    pending: int  # mentions waiting for the challenger
+    unstored: int  # compared, but the database refused or was away
+
+
+class ShadowOut(msgspec.Struct, kw_only=True):
+    champion: str
+    challenger: str  # the version the `challenger` alias names
+    shadowing: bool  # False when that version failed verification (see `challenger_error`)
+    challenger_error: str | None
+    since: Timestamp | None  # first comparison of this champion/challenger pair
+    compared: int  # mentions compared for this pair, by every replica
+    # Mentions this process did not shadow-score because the queue was full (or the service
+    # was stopping); they leave no row, so this count is per process, since it started.
+    dropped: int
+    heads: list[HeadAgreement]
+    decision: DecisionAgreement
+    reply_confusion: dict[str, dict[str, int]]  # champion action -> challenger action -> count
+    disagreements: list[ShadowExample]  # the most recent, newest first
+    process: ShadowProcess

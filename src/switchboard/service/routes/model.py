@@ -1,4 +1,5 @@
-"""`/v1/model`: which model serves, and reloading the champion without dropping a request."""
+"""`/v1/model`: which model serves, reloading the champion without dropping a request, and
+how the shadow challenger (service/shadow.py) agrees with it."""
 
 from __future__ import annotations
 
@@ -7,23 +8,27 @@ import gc
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from switchboard.ml.bundle import BundleIntegrityError
-from switchboard.ml.registry import CHAMPION, Registry, RegistryError
+from switchboard.ml.registry import CHALLENGER, CHAMPION, Registry, RegistryError
 from switchboard.routing.policy import Policy
 from switchboard.routing.router import Router
 from switchboard.service.auth import require
-from switchboard.service.errors import Conflict
+from switchboard.service.errors import Conflict, NotReady
 from switchboard.service.openapi import BEARER, errors
-from switchboard.service.schemas import ModelOut
+from switchboard.service.schemas import ErrorOut, ModelOut, ShadowOut
 from switchboard.service.scoring import EXPLAIN_FEATURES
+from switchboard.service.shadow import Shadow, report
 from switchboard.settings import Settings
 
 
-def load_router(settings: Settings, policy: Policy) -> tuple[Router | None, str]:
-    """The verified champion behind a Router, or None and why not."""
+def load_router(
+    settings: Settings, policy: Policy, alias: str = CHAMPION, explain: int = EXPLAIN_FEATURES
+) -> tuple[Router | None, str]:
+    """The verified champion (or another alias) behind a Router, or None and why not."""
     try:
-        bundle = Registry(settings.registry_path).load(CHAMPION)
+        bundle = Registry(settings.registry_path).load(alias)
     except (RegistryError, BundleIntegrityError, OSError) as exc:
         return None, str(exc)
     bundle.warm()
@@ -32,7 +37,25 @@ def load_router(settings: Settings, policy: Policy) -> tuple[Router | None, str]
     # up as multi-ms pauses inside requests (bench/serving.py).
     gc.collect()
     gc.freeze()
-    return Router(bundle, policy, explain=EXPLAIN_FEATURES), ""
+    return Router(bundle, policy, explain=explain), ""
+
+
+def load_challenger(settings: Settings, policy: Policy, shadow: Shadow) -> None:
+    """Give shadow mode the registry's `challenger`, verified like the champion. No alias is
+    the normal case (nothing is shadowed); one that fails verification is kept as an error for
+    `/v1/model/shadow` and `/ready`, and never stops the champion serving."""
+    try:
+        registry = Registry(settings.registry_path)
+        version = registry.get(CHALLENGER).version if registry.has(CHALLENGER) else None
+    except RegistryError as exc:
+        shadow.set_challenger(None, None, str(exc))
+        return
+    if version is None:
+        shadow.set_challenger(None, None)
+        return
+    # No explanations: shadow rows keep labels and decisions, not features.
+    router, error = load_router(settings, policy, CHALLENGER, explain=0)
+    shadow.set_challenger(router, router.bundle.version if router else version, error)
 
 
 def _model_out(router: Router) -> ModelOut:
@@ -84,4 +107,29 @@ class ModelController(Controller):
             )
         state.router, state.load_error = router, ""
         state.metrics.model_version(router.bundle.version)
+        if state.shadow is not None:
+            load_challenger(settings, state.policy, state.shadow)
         return _model_out(router)
+
+    @get(
+        "/shadow",
+        operation_id="get_shadow",
+        summary="Agreement of the shadow challenger with the champion",
+        sync_to_thread=True,
+        guards=[require("score")],
+        responses={
+            **errors(401, 403, 503),
+            404: ResponseSpec(
+                data_container=ErrorOut,
+                description="`no_challenger`: the registry has no `challenger` alias",
+                generate_examples=False,
+            ),
+        },
+    )
+    def shadow(self, state: State, router: NamedDependency[Router]) -> ShadowOut:
+        """How often the challenger, scored in shadow on live traffic and never returned, agrees
+        with the serving champion: per head, per decision (reply action, tier, both), a reply
+        confusion and recent disagreements; every replica's stored comparisons of this pair."""
+        if state.shadow is None:
+            raise NotReady("shadow mode is not running yet")
+        return report(state.engine, router, state.shadow)

@@ -55,6 +55,11 @@ def metrics(state: State) -> bytes:
 )
 def ready(state: State) -> Response[dict[str, Any]]:
     """Readiness: 200 only with a verified model loaded."""
+    # A challenger that failed verification is reported here but never makes the service unready.
+    shadow = state.shadow.status() if state.shadow is not None else None
     if state.router is None:
-        return Response({"status": "not_ready", "reason": state.load_error}, status_code=503)
-    return Response({"status": "ready", "model_version": state.router.bundle.version})
+        body = {"status": "not_ready", "reason": state.load_error, "shadow": shadow}
+        return Response(body, status_code=503)
+    return Response(
+        {"status": "ready", "model_version": state.router.bundle.version, "shadow": shadow}
+    )

@@ -18,7 +18,7 @@ from switchboard.service.auth import require
 from switchboard.service.errors import InvalidInput
 from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
-from switchboard.service.scoring import check_text, prediction_row, score_batch
+from switchboard.service.scoring import check_text, prediction_row, to_mention, to_response
 from switchboard.settings import Settings
 
 V = TypeVar("V")
@@ -51,7 +51,8 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
         for m, a in zip(mentions, authors, strict=True)
     ]
     roster = state.roster_cache.get("roster", lambda: store.list_responders(engine))
-    results = score_batch(router, mentions, roster, now, contexts)
+    recs = router.recommend([to_mention(m) for m in mentions], contexts, roster, now)
+    results = [to_response(r, router) for r in recs]
     latency_ms = (time.perf_counter() - started) * 1000 / len(mentions)
     rows = [
         prediction_row(m, r, now, latency_ms, state.settings)
@@ -63,6 +64,10 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
                 row["author_id"], lambda h, row=row: store.history_after(h, row)
             )
     state.log.append(rows)
+    if state.shadow is not None:  # a queue append; the challenger scores on its own thread
+        state.shadow.submit(
+            router.bundle.version, [r.mention for r in recs], recs, contexts, roster, now
+        )
     state.metrics.observe(results, latency_ms / 1000)
     return results
 
