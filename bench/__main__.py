@@ -1,8 +1,9 @@
 """`python -m bench` / `make bench`: every benchmark in one run, each printing its table.
 
 Order: decisions on real text, quality on real data, routing simulation, serving speed,
-the semantic block's cost, training speed, then the optional featurisation comparison
-(needs `make embed`). `--quick` shortens the load runs.
+the soak (p99 drift and memory over minutes of traffic), the semantic block's cost, training
+speed, then the optional featurisation comparison
+(needs `make embed`). `--quick` shortens the load runs and the soak (2 minutes instead of 5).
 Benchmarks never run inside `make test`.
 """
 
@@ -18,6 +19,7 @@ from bench import (
     routing_sim,
     semantic_cost,
     serving,
+    soak,
     train_speed,
 )
 
@@ -29,6 +31,7 @@ def main() -> None:
     quality.run()  # skips each dataset with a message when ../shared is absent
     routing_sim.run()
     serving.run(quick=quick)
+    soak.run(minutes=2 if quick else 5)
     semantic_cost.run(quick=quick)
     train_speed.run()
     featurisation.run()  # skips with a message without `make embed` or ../shared

@@ -53,7 +53,7 @@ def _mentions(n: int) -> list[dict[str, Any]]:
     frame = pd.read_csv(SAMPLE).tail(n)
     return [
         {
-            "id": f"bench-{i}",
+            "id": f"bench-{i}-{loadgen.UNIQUE.decode()}",  # unique per HTTP request
             "text": r.text,
             "brand": r.brand,
             "channel": r.channel,

@@ -61,6 +61,10 @@ class Settings:
     # http://127.0.0.1; turn it on whenever the service is reached over HTTPS (e.g. behind a
     # TLS-terminating proxy), or a browser would also send the cookie over plain HTTP.
     secure_cookies: bool = False
+    # The prediction journal (service/journal.py) is written before every score response, so a
+    # prediction the client saw survives kill -9 of the service. With fsync it also survives a
+    # power cut or kernel crash, at the cost of one disk flush per request (bench/soak.py).
+    journal_fsync: bool = False
     # Shadow mode (service/shadow.py): at most this many mentions wait for the challenger;
     # past it new ones are not shadow-scored (counted as dropped), so scoring never waits.
     shadow_queue: int = 10_000
@@ -81,6 +85,10 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or _sqlite_url(self.data_dir / "switchboard.db")
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
 
     @property
     def policy_file(self) -> Path:

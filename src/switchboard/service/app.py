@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
-from switchboard.service import review, shadow
+from switchboard.service import activity, review, shadow
 from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from switchboard.service.db import make_engine, migrate
@@ -59,15 +59,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.stores.register(STORE_NAME, SqlStore(engine), allow_override=True)
 
-        def retention() -> int:
+        def retention() -> None:
             now = datetime.now(UTC)
+            review.purge(engine, settings.prediction_retention_days, now)
             with engine.begin() as conn:
+                activity.purge(conn, now)
                 shadow.purge(conn, settings.prediction_retention_days, now)
-            return review.purge(engine, settings.prediction_retention_days, now)
 
         retention()
         app.state.log = PredictionLog(
-            engine, settings.data_dir / "predictions-unwritten.jsonl", housekeeping=retention
+            engine,
+            settings.journal_dir,
+            fsync=settings.journal_fsync,
+            housekeeping=retention,
+            legacy_fallback=settings.data_dir / "predictions-unwritten.jsonl",
         )
         app.state.router, app.state.load_error = load_router(settings, app.state.policy)
         if app.state.router is not None:
@@ -78,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             app.state.shadow.close()  # before the engine goes: the batch in hand is stored
-            app.state.log.close()  # everything scored is written before the engine goes
+            app.state.log.close()  # what is journalled is copied before the engine goes
             engine.dispose()
 
     app = Litestar(

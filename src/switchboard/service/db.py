@@ -82,7 +82,9 @@ predictions = Table(
     "predictions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mention_id", String(200), nullable=False, index=True),
+    # Unique (migration 0004): a mention id is scored once; a retry gets the stored result and
+    # a replayed journal cannot insert a row twice.
+    Column("mention_id", String(200), nullable=False, index=True, unique=True),
     Column("author_id", String(200), nullable=True, index=True),
     Column("brand", String(200), nullable=True, index=True),
     _when("created_at", nullable=False, index=True),
@@ -105,6 +107,29 @@ predictions = Table(
     # Author history and brand volume read recent rows of one author / brand (migration 0002).
     Index("ix_predictions_author_time", "author_id", "created_at"),
     Index("ix_predictions_brand_time", "brand", "created_at"),
+)
+
+# Incremental counters behind author history and brand volume (migration 0004): the request
+# path reads a bounded number of buckets instead of scanning predictions. The prediction log
+# writer adds to them in the transaction that inserts the predictions, so every replica and a
+# replayed journal count each mention exactly once.
+author_activity = Table(
+    "author_activity",
+    metadata,
+    Column("author_id", String(200), primary_key=True),
+    Column("day", Integer, primary_key=True),  # days since 1970-01-01, UTC
+    Column("mentions", Integer, nullable=False),
+    Column("negative", Integer, nullable=False),
+    Column("abusive", Integer, nullable=False),
+    Column("replied", Integer, nullable=False),
+)
+
+brand_activity = Table(
+    "brand_activity",
+    metadata,
+    Column("brand", String(200), primary_key=True),
+    Column("minute", Integer, primary_key=True),  # minutes since 1970-01-01, UTC
+    Column("mentions", Integer, nullable=False),
 )
 
 claims = Table(

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import OperationalError
 
 from switchboard.service.schemas import ErrorOut
 
@@ -46,6 +47,15 @@ class InvalidInput(ClientError, code="invalid_input"):
 
 class NotReady(SwitchboardError, status=503, code="no_model"):
     """No verified model is loaded (yet): nothing can be scored."""
+
+
+class LogUnavailable(SwitchboardError, status=503, code="log_unavailable"):
+    """The prediction log cannot take or hand back predictions right now (full disk, database
+    away); nothing was scored, or the log is still catching up. Retrying later is safe."""
+
+
+class DatabaseUnavailable(SwitchboardError, status=503, code="database_unavailable"):
+    """The database did not answer; nothing was changed. Retrying later is safe."""
 
 
 class Unauthorized(ClientError, status=401, code="unauthorized"):
@@ -124,8 +134,16 @@ def handle_http(_: Request, exc: HTTPException) -> Response[ErrorOut]:
     return _error(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
+def handle_database_down(request: Request, exc: OperationalError) -> Response[ErrorOut]:
+    """A database that is down, locked or out of space is a 503 to retry, not a bug."""
+    request.logger.error("database unavailable on %s: %s", request.url.path, exc.orig)
+    down = DatabaseUnavailable(f"the database is unavailable: {exc.orig}")
+    return _error(down.status_code, down.code, down.detail, None)
+
+
 EXCEPTION_HANDLERS = {
     SwitchboardError: handle_switchboard_error,
+    OperationalError: handle_database_down,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     Exception: handle_unexpected,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -26,6 +27,26 @@ class Metrics:
             "Scoring time per mention",
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+        )
+        self.log_journal_ok = Gauge(
+            "switchboard_prediction_journal_writable",
+            "1 while predictions can be journalled (scoring answers 503 otherwise)",
+            registry=self.registry,
+        )
+        self.log_database_ok = Gauge(
+            "switchboard_prediction_log_database_ok",
+            "1 while the prediction log writer reaches the database",
+            registry=self.registry,
+        )
+        self.log_segments_behind = Gauge(
+            "switchboard_prediction_log_segments_behind",
+            "Journal segments not yet copied into the database (0 when caught up)",
+            registry=self.registry,
+        )
+        self.log_written = Gauge(
+            "switchboard_prediction_log_rows_written",
+            "Predictions this process has copied into the database",
+            registry=self.registry,
         )
         # Shadow mode (service/shadow.py): the challenger beside the champion.
         self.shadow_compared = Counter(
@@ -60,6 +81,13 @@ class Metrics:
             if r.abstain:
                 self.abstained.inc()
             self.latency.observe(seconds_per_mention)
+
+    def prediction_log(self, status: dict[str, Any]) -> None:
+        """The log's health, read when /metrics is scraped."""
+        self.log_journal_ok.set(bool(status["journal_writable"]))
+        self.log_database_ok.set(not status["database_error"])
+        self.log_segments_behind.set(status["segments_behind"])
+        self.log_written.set(status["written"])
 
     def shadow(self, compared: int, heads: Mapping[str, int], decisions: Mapping[str, int]) -> None:
         """One shadow batch: how many were compared, disagreements per head and decision."""

@@ -105,6 +105,8 @@ class ScoreOut(msgspec.Struct, kw_only=True):
     responders_reason: str | None
     abstain: bool
     explanation: Explanation
+    # True when this mention id was scored before and this is the stored answer (a retry).
+    replayed: bool = False
 
 
 class BatchOut(msgspec.Struct, kw_only=True):

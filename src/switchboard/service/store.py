@@ -1,4 +1,4 @@
-"""Database work of the service: roster, presence, claims, outcomes, prediction log, history.
+"""Database work of the service: roster, presence, claims, outcomes, the prediction log.
 
 Plain functions over an Engine, so the controllers stay thin and each rule (e.g. claim
 atomicity) is tested on its own.
@@ -7,14 +7,13 @@ atomicity) is tested on its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
     and_,
     bindparam,
     delete,
@@ -23,19 +22,15 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from switchboard.routing.types import AuthorHistory, Responder
-from switchboard.service import sampling
+from switchboard.routing.types import Responder
+from switchboard.service import activity, sampling
 from switchboard.service.db import claims, outcomes, predictions, responders
 from switchboard.service.errors import Conflict, InvalidInput, NotFound
 from switchboard.service.roster import TUPLE_FIELDS
 
-ABUSIVE_INTENTS = ("spam", "troll")
-HISTORY_WINDOW = timedelta(days=7)
-SPIKE_WINDOW = timedelta(minutes=15)
-SPIKE_BASELINE = timedelta(hours=24)
-SPIKE_MIN_BASELINE = 20  # fewer mentions a day than this cannot define a "usual" rate
 _p = predictions.c
 
 
@@ -199,77 +194,37 @@ def _flag_disagreement(conn: Connection, mention_id: str, outcome: dict[str, Any
         conn.execute(update(predictions).where(_p.id == row.id).values(review_reasons=reasons))
 
 
-def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """One INSERT for the whole batch."""
-    if rows:
-        with engine.begin() as conn:
-            conn.execute(insert(predictions), rows)
+def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> int:
+    """Insert a batch of predictions and add them to the activity counters; one transaction.
+
+    A mention id already in the log is skipped (a retry that reached another replica, or a
+    journal replayed after a crash), and only the rows inserted are counted. Returns how many
+    were inserted.
+    """
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+        stmt = dialect.insert(predictions).on_conflict_do_nothing(index_elements=["mention_id"])
+        new = set(conn.execute(stmt.returning(_p.mention_id), rows).scalars())
+        activity.add(conn, (r for r in rows if r["mention_id"] in new))
+    return len(new)
 
 
-# Built once: SQLAlchemy then reuses the compiled SQL; building the statement per call cost
-# ~0.3 ms, sixty times the query itself.
-_AUTHOR_HISTORY = (
-    select(
-        _p.author_id,
-        func.count(),
-        func.sum((_p.sentiment == "negative").cast(Integer)),
-        func.sum(_p.intent.in_(ABUSIVE_INTENTS).cast(Integer)),
-        func.sum((_p.reply_action != "none").cast(Integer)),
-    )
-    .where(
-        and_(
-            _p.author_id.in_(bindparam("ids", expanding=True)), _p.created_at >= bindparam("since")
-        )
-    )
-    .group_by(_p.author_id)
-)
-_BRAND_VOLUME = (
-    select(_p.brand, func.count(), func.sum((_p.created_at >= bindparam("recent")).cast(Integer)))
-    .where(
-        and_(_p.brand.in_(bindparam("names", expanding=True)), _p.created_at >= bindparam("day"))
-    )
-    .group_by(_p.brand)
+# Built once (SQLAlchemy then reuses the compiled SQL): every score request runs it.
+_STORED = select(_p.mention_id, _p.text, _p.output).where(
+    _p.mention_id.in_(bindparam("ids", expanding=True))
 )
 
 
-def author_history(
-    engine: Engine, author_ids: Sequence[str | None], now: datetime
-) -> dict[str, AuthorHistory]:
-    ids = sorted({a for a in author_ids if a})
-    if not ids:
+def stored_predictions(engine: Engine, mention_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+    """The logged text and response of each mention id already scored."""
+    if not mention_ids:
         return {}
-    params = {"ids": ids, "since": now - HISTORY_WINDOW}
     with engine.connect() as conn:
         return {
-            a: AuthorHistory(int(n), int(neg or 0), int(ab or 0), int(rep or 0))
-            for a, n, neg, ab, rep in conn.execute(_AUTHOR_HISTORY, params)
+            m: (text, out) for m, text, out in conn.execute(_STORED, {"ids": list(mention_ids)})
         }
-
-
-def history_after(history: AuthorHistory, row: dict[str, Any]) -> AuthorHistory:
-    """An author's history once the prediction `row` is logged; the counts of `author_history`."""
-    return AuthorHistory(
-        history.recent_mentions + 1,
-        history.recent_negative + (row["sentiment"] == "negative"),
-        history.recent_abusive + (row["intent"] in ABUSIVE_INTENTS),
-        history.recent_replied + (row["reply_action"] != "none"),
-    )
-
-
-def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) -> dict[str, float]:
-    """Mentions in the last 15 minutes over the brand's average 15-minute rate of the last day."""
-    names = sorted({b for b in brands if b})
-    if not names:
-        return {}
-    params = {"names": names, "recent": now - SPIKE_WINDOW, "day": now - SPIKE_BASELINE}
-    out = {}
-    with engine.connect() as conn:
-        for brand, day, recent in conn.execute(_BRAND_VOLUME, params):
-            if day < SPIKE_MIN_BASELINE:
-                continue
-            per_window = day / (SPIKE_BASELINE / SPIKE_WINDOW)
-            out[brand] = float(recent or 0) / per_window
-    return out
 
 
 def utcnow() -> datetime:

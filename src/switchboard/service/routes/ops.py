@@ -35,6 +35,8 @@ def health() -> dict[str, str]:
 )
 def metrics(state: State) -> bytes:
     """Prometheus text format."""
+    if state.log is not None:
+        state.metrics.prediction_log(state.log.status())
     return state.metrics.render()
 
 
@@ -54,12 +56,20 @@ def metrics(state: State) -> bytes:
     },
 )
 def ready(state: State) -> Response[dict[str, Any]]:
-    """Readiness: 200 only with a verified model loaded."""
+    """Readiness: 200 only with a verified model loaded and a writable prediction journal.
+
+    A database that is away does not make the service unready (scoring goes on into the
+    journal, and every replica shares the database), but `prediction_log` says so.
+    """
+    log = state.log.status() if state.log is not None else None
     # A challenger that failed verification is reported here but never makes the service unready.
     shadow = state.shadow.status() if state.shadow is not None else None
     if state.router is None:
-        body = {"status": "not_ready", "reason": state.load_error, "shadow": shadow}
-        return Response(body, status_code=503)
-    return Response(
-        {"status": "ready", "model_version": state.router.bundle.version, "shadow": shadow}
-    )
+        reason = state.load_error
+    elif log is not None and not log["journal_writable"]:
+        reason = f"predictions cannot be recorded: {log['journal_error']}"
+    else:
+        body = {"status": "ready", "model_version": state.router.bundle.version}
+        return Response(body | {"prediction_log": log, "shadow": shadow})
+    body = {"status": "not_ready", "reason": reason, "prediction_log": log, "shadow": shadow}
+    return Response(body, status_code=503)

@@ -21,7 +21,7 @@ from litestar import Router as Mount
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import Body, FromQuery, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from switchboard.routing.router import Router
@@ -251,8 +251,8 @@ class ReviewPage(Controller):
         self,
         request: Request,
         state: State,
-        prediction_id: FromPath[int],
-        data: JSONBody[ReviewIn],
+        prediction_id: PredictionId,
+        data: Annotated[ReviewIn, Body()],
         router: NamedDependency[Router],
     ) -> ReviewOut:
         """The page's door to `/v1/review/{id}`: the session instead of a key, plus its CSRF

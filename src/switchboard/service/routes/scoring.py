@@ -6,16 +6,18 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
+import msgspec
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import Body
+from msgspec.structs import replace
 
 from switchboard.routing.router import Router
 from switchboard.routing.types import AuthorHistory, Context
-from switchboard.service import store
+from switchboard.service import activity, store
 from switchboard.service.auth import require
-from switchboard.service.errors import InvalidInput
+from switchboard.service.errors import Conflict, InvalidInput
 from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
 from switchboard.service.scoring import check_text, prediction_row, to_mention, to_response
@@ -25,10 +27,49 @@ V = TypeVar("V")
 
 
 def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
-    """Score with author history and brand volume, then log every prediction.
+    """Score the mentions not scored before, journal them, and answer every one in order.
 
-    History, volume and roster come through the caches of service/caches.py; the log is written
-    by the background writer of service/prediction_log.py.
+    A mention id already in the prediction log, or met earlier in the same batch, gets the
+    stored response back (`replayed: true`) if the text is the same, so an SMMS that retries
+    after a timeout creates no second log row, review item or history entry. The same id with
+    another text is a 409, since it would silently get the first text's answer.
+    """
+    known = _stored(state, mentions)
+    firsts: dict[str, MentionIn] = {}
+    for i, m in enumerate(mentions):  # every clash is refused before anything is scored
+        first_text = known[m.id][0] if m.id in known else firsts.setdefault(m.id, m).text
+        if first_text != m.text:
+            raise Conflict(
+                "mention_changed",
+                f"mention {m.id!r} was scored before with another text; give a new id",
+                "$.id" if len(mentions) == 1 else f"$.mentions[{i}].id",
+            )
+    fresh = list(firsts.values())
+    if fresh:
+        for m, r in zip(fresh, _score_fresh(state, router, fresh), strict=True):
+            known[m.id] = (m.text, r)
+    return [
+        known[m.id][1] if firsts.get(m.id) is m else replace(known[m.id][1], replayed=True)
+        for m in mentions
+    ]
+
+
+def _stored(state: State, mentions: list[MentionIn]) -> dict[str, tuple[str, ScoreOut]]:
+    """Text and response of the ids the prediction log already holds."""
+    found = state.log.lookup(list(dict.fromkeys(m.id for m in mentions)))
+    return {
+        mention_id: (text, out if isinstance(out, ScoreOut) else msgspec.convert(out, ScoreOut))
+        for mention_id, (text, out) in found.items()
+    }
+
+
+def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
+    """Score with author history and brand volume, then journal every prediction.
+
+    History, volume and roster come through the caches of service/caches.py, loaded from the
+    counters of service/activity.py; `state.log.append` returns once the rows are journalled
+    (service/prediction_log.py), and raises a 503 if they cannot be. Shadow mode then gets the
+    mentions, the champion's recommendations and these very contexts (service/shadow.py).
     """
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -36,11 +77,11 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
     authors = [m.author.id if m.author else None for m in mentions]
     history = state.author_history_cache.get_many(
         {a for a in authors if a},
-        lambda ids: _with_default(store.author_history(engine, ids, now), ids, AuthorHistory()),
+        lambda ids: _with_default(activity.author_history(engine, ids, now), ids, AuthorHistory()),
     )
     volume = state.brand_volume_cache.get_many(
         {m.brand for m in mentions if m.brand},
-        lambda brands: _with_default(store.volume_ratio(engine, brands, now), brands, 1.0),
+        lambda brands: _with_default(activity.volume_ratio(engine, brands, now), brands, 1.0),
     )
     contexts = [
         Context(
@@ -58,16 +99,16 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
         prediction_row(m, r, now, latency_ms, state.settings)
         for m, r in zip(mentions, results, strict=True)
     ]
-    for row in rows:
-        if row["author_id"]:
-            state.author_history_cache.update(
-                row["author_id"], lambda h, row=row: store.history_after(h, row)
-            )
     state.log.append(rows)
     if state.shadow is not None:  # a queue append; the challenger scores on its own thread
         state.shadow.submit(
             router.bundle.version, [r.mention for r in recs], recs, contexts, roster, now
         )
+    for row in rows:
+        if row["author_id"]:
+            state.author_history_cache.update(
+                row["author_id"], lambda h, row=row: activity.history_after(h, row)
+            )
     state.metrics.observe(results, latency_ms / 1000)
     return results
 
