@@ -8,12 +8,7 @@ it. A failing step leaves a screenshot in test-artifacts/.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +18,7 @@ import pytest
 
 from switchboard.cli import main
 from switchboard.settings import Settings
+from tests import live
 from tests.conftest import REPO_ROOT, make_cases
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,19 +30,6 @@ CRISIS = "my child was injured by your product, calling my lawyer"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    """A free port: any (the OS picks), or the first free one of SWITCHBOARD_TEST_PORTS=a-b."""
-    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
-    for port in range(int(low), int(high or low) + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A trained champion, a seeded roster and three scored mentions behind a live server."""
@@ -54,39 +37,13 @@ def server(tmp_path: Path) -> Iterator[str]:
     cases = tmp_path / "cases.csv"
     make_cases(300).to_csv(cases, index=False)
     assert main(["train", "--data", str(cases), "--no-mlflow"], Settings(data_dir=data)) == 0
-    port = _free_port()
     env = {
-        **os.environ,
-        "SWITCHBOARD_DATA_DIR": str(data),
         "SWITCHBOARD_API_KEYS": f"{KEY}:admin:{REVIEWER}",
         "SWITCHBOARD_REVIEW_SAMPLE_RATE": "1.0",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "switchboard.service.app:create_app"]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO_ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base)
+    with live.service(data, env) as (base, _):
         _seed(base)
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-def _wait_ready(base: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError("the service did not become ready")
 
 
 def _seed(base: str) -> None:
@@ -226,7 +183,7 @@ def other_port(server: str) -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", _free_port()), Attacker)
+    httpd = ThreadingHTTPServer(("127.0.0.1", live.free_port()), Attacker)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

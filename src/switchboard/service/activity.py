@@ -13,6 +13,7 @@ The history window is the last seven UTC days, today included.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -96,12 +97,18 @@ def _upsert_add(
     """INSERT, or add to the existing counts: one statement on SQLite and PostgreSQL alike."""
     if not rows:
         return
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    conn.execute(_upsert_statement(conn.dialect.name, table, keys), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Any:
+    """Built once per dialect and table: building it per batch cost more than running it."""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect_name)
     if dialect is None:
-        raise RuntimeError(f"activity counters need SQLite or PostgreSQL, not {conn.dialect.name}")
+        raise RuntimeError(f"activity counters need SQLite or PostgreSQL, not {dialect_name}")
     stmt = dialect.insert(table)
     added = {c.name: c + stmt.excluded[c.name] for c in table.c if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=added), rows)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=added)
 
 
 _AUTHORS = (

@@ -44,8 +44,12 @@ from switchboard.service.journal import (
 log = logging.getLogger("switchboard.prediction_log")
 
 READ_BYTES = 4 * 1024 * 1024  # per database commit: ~2,000 predictions
-MAX_PENDING = 50_000  # retries answered from memory before their row reaches the database
+MAX_PENDING = 10_000  # responses kept for retries until their rows reach the database (~30 MB)
 MAX_BACKOFF_S = 5.0
+# Under steady traffic there is always a row or two to copy; committing them one by one cost
+# ~1 ms of CPU per row (bench/soak.py). Below this many rows the writer waits `interval_s`
+# (unless someone flushes) so that the next commit takes what gathered meanwhile.
+GATHER_ROWS = 500
 
 
 class LoggedRow(msgspec.Struct, kw_only=True):
@@ -228,6 +232,8 @@ class PredictionLog:
                 self._advance(after, copied)
             journal.release(after)
             self._maybe_housekeep()
+            if follow and len(copied) < GATHER_ROWS:
+                self._pause(self._interval_s)  # let rows gather: a commit costs ~1 ms
 
     def _idle(self) -> None:
         """Nothing to copy: wait for an append, then a moment more so that rows gather."""

@@ -6,6 +6,7 @@ atomicity) is tested on its own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -204,11 +205,17 @@ def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     with engine.begin() as conn:
-        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-        stmt = dialect.insert(predictions).on_conflict_do_nothing(index_elements=["mention_id"])
-        new = set(conn.execute(stmt.returning(_p.mention_id), rows).scalars())
+        new = set(conn.execute(_insert_new(conn.dialect.name), rows).scalars())
         activity.add(conn, (r for r in rows if r["mention_id"] in new))
     return len(new)
+
+
+@functools.cache
+def _insert_new(dialect_name: str) -> Any:
+    """INSERT that skips mention ids already logged and returns those it inserted; built once."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    stmt = dialect.insert(predictions).on_conflict_do_nothing(index_elements=["mention_id"])
+    return stmt.returning(_p.mention_id)
 
 
 # Built once (SQLAlchemy then reuses the compiled SQL): every score request runs it.
