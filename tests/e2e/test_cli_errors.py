@@ -209,11 +209,22 @@ def _exit_3(tmp_path: Path) -> list[str]:
     return ["train", "--data", str(path), "--no-mlflow"]
 
 
+def _exit_4(tmp_path: Path) -> list[str]:
+    """A champion, then a challenger with no intent head sent through the gate."""
+    full, actionable = tmp_path / "cases.csv", tmp_path / "complaints.csv"
+    make_cases(200).to_csv(full, index=False)
+    make_cases(200, seed=1)[["case_id", "text", "actionable"]].to_csv(actionable, index=False)
+    settings = Settings(data_dir=tmp_path / "var")  # the `settings` fixture's data dir
+    assert main(["train", "--data", str(full), "--no-mlflow", "--quiet"], settings) == 0
+    return ["train", "--data", str(actionable), "--no-mlflow", "--promote", "--quiet"]
+
+
 EXIT_CASES: dict[int, Callable[[Path], list[str]]] = {
     0: _exit_0,
     1: _exit_1,
     2: _exit_2,
     3: _exit_3,
+    4: _exit_4,
 }
 
 

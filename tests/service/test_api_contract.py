@@ -262,3 +262,13 @@ def test_request_bodies_document_that_unknown_fields_are_refused(doc: dict[str, 
     for ref in bodies:
         name = ref.rsplit("/", 1)[1]
         assert doc["components"]["schemas"][name]["additionalProperties"] is False, name
+
+
+def test_posted_time_may_be_unix_seconds_and_is_documented_so(client: TestClient) -> None:
+    r = client.post("/v1/score", json={"id": "u1", "text": "hello", "created_at": 1_795_000_000})
+    assert r.status_code == 200, r.text
+    bad = client.post("/v1/score", json={"id": "u2", "text": "hello", "created_at": -1})
+    assert bad.status_code == 400 and bad.json()["field"] == "$.created_at"
+    schema = client.get("/schema/openapi.json").json()["components"]["schemas"]["MentionIn"]
+    kinds = {k.get("type") for k in schema["properties"]["created_at"]["anyOf"]}
+    assert {"string", "number", "null"} <= kinds

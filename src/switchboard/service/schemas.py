@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -19,6 +19,9 @@ INT_MAX = 2**31 - 1
 Count = Annotated[int, Meta(ge=0, le=INT_MAX)]
 # msgspec's JSON Schema leaves a datetime as a bare string; say which strings it parses.
 Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
+# Posting times may also come as Unix seconds (what many social APIs hand out); the decoder
+# accepts numbers for datetimes anyway, so the schema says so and MentionIn converts them.
+UnixSeconds = Annotated[float, Meta(ge=0, le=253_402_300_799)]  # up to 9999-12-31
 
 
 class Author(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -36,10 +39,14 @@ class MentionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     text: Annotated[str, Meta(min_length=1)]
     channel: NonEmpty | None = None
     brand: NonEmpty | None = None
-    created_at: Timestamp | None = None
+    created_at: Timestamp | UnixSeconds | None = None
     language: Annotated[str, Meta(min_length=2, max_length=8)] | None = None
     author: Author | None = None
     in_reply_to: NonEmpty | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.created_at, int | float):  # Unix seconds: a UTC time from here on
+            self.created_at = datetime.fromtimestamp(self.created_at, UTC)
 
 
 class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
