@@ -18,6 +18,7 @@ last whole line, so a later line is never glued to a torn one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -88,7 +89,9 @@ class Journal:
         try:
             os.ftruncate(self._fd, self._size)
         except OSError:
-            self._rotate()
+            # Not even a new file: the next write fails and says so (a 503).
+            with contextlib.suppress(OSError):
+                self._rotate()
 
     def _rotate(self) -> None:
         os.close(self._fd)
