@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from switchboard.routing.types import AuthorHistory
-from switchboard.service.db import author_activity, brand_activity
+from switchboard.service.db import author_activity, brand_activity, upsert_insert
 
 ABUSIVE_INTENTS = ("spam", "troll")
 HISTORY_DAYS = 7
@@ -103,10 +102,7 @@ def _upsert_add(
 @functools.cache
 def _upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Any:
     """Built once per dialect and table: building it per batch cost more than running it."""
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect_name)
-    if dialect is None:
-        raise RuntimeError(f"activity counters need SQLite or PostgreSQL, not {dialect_name}")
-    stmt = dialect.insert(table)
+    stmt = upsert_insert(dialect_name, table)
     added = {c.name: c + stmt.excluded[c.name] for c in table.c if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=added)
 

@@ -8,6 +8,7 @@ gets the same DDL.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from alembic import command
@@ -30,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 
@@ -232,6 +234,15 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+
+
+def upsert_insert(dialect_name: str, table: Table) -> Any:
+    """`INSERT` with `ON CONFLICT` for the dialects the service supports (SQLite, PostgreSQL):
+    the prediction log skips ids it holds, the activity counters add to existing rows."""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect_name)
+    if dialect is None:
+        raise RuntimeError(f"the service database must be SQLite or PostgreSQL, not {dialect_name}")
+    return dialect.insert(table)
 
 
 def migrate(engine: Engine) -> None:

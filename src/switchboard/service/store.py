@@ -23,12 +23,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.routing.types import Responder
 from switchboard.service import activity, sampling
-from switchboard.service.db import claims, outcomes, predictions, responders
+from switchboard.service.db import claims, outcomes, predictions, responders, upsert_insert
 from switchboard.service.errors import Conflict, InvalidInput, NotFound
 from switchboard.service.roster import TUPLE_FIELDS
 
@@ -213,8 +212,8 @@ def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> int:
 @functools.cache
 def _insert_new(dialect_name: str) -> Any:
     """INSERT that skips mention ids already logged and returns those it inserted; built once."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    stmt = dialect.insert(predictions).on_conflict_do_nothing(index_elements=["mention_id"])
+    stmt = upsert_insert(dialect_name, predictions)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["mention_id"])
     return stmt.returning(_p.mention_id)
 
 

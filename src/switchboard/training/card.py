@@ -56,6 +56,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table's lines; cells through `_fmt`."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return lines + ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+
+
 def build_card(
     metadata: Mapping[str, Any],
     metrics: Mapping[str, Any],
@@ -79,53 +85,32 @@ def build_card(
         + ", ".join(f"{k} {v}" for k, v in metadata.get("split_counts", {}).items())
         + ".",
         "",
-        "| file | sha256 | bytes |",
-        "|---|---|---|",
     ]
-    for src in metadata.get("data_sources", []):
-        sha = src.get("sha256")
-        lines.append(f"| {src['path']} | `{sha[:16] if sha else 'missing'}` | {src['bytes']} |")
+    files = [
+        [src["path"], f"`{src['sha256'][:16]}`" if src.get("sha256") else "missing", src["bytes"]]
+        for src in metadata.get("data_sources", [])
+    ]
+    lines += _table(["file", "sha256", "bytes"], files)
     lines += ["", "## Held-out figures per head", ""]
     heads = metrics.get("heads", {})
     if not heads:
         lines.append("No test split: no held-out figures.")
     else:
-        lines += [
-            "| head | n | accuracy | macro-F1 | Brier | ECE |",
-            "|---|---|---|---|---|---|",
-        ]
-        for head, r in heads.items():
-            lines.append(
-                f"| {head} | {r.get('n')} | {_fmt(r.get('accuracy'))} | "
-                f"{_fmt(r.get('macro_f1'))} | {_fmt(r.get('brier'))} | {_fmt(r.get('ece'))} |"
-            )
+        fields = ("n", "accuracy", "macro_f1", "brier", "ece")
+        rows = [[head, *(r.get(f) for f in fields)] for head, r in heads.items()]
+        lines += _table(["head", "n", "accuracy", "macro-F1", "Brier", "ECE"], rows)
         for head, r in heads.items():
             per_class = r.get("per_class") or {}
-            if not per_class:
-                continue
-            lines += [
-                "",
-                f"### {head} per class",
-                "",
-                "| class | precision | recall | F1 | support |",
-                "|---|---|---|---|---|",
-            ]
-            for label, c in per_class.items():
-                lines.append(
-                    f"| {label} | {_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | "
-                    f"{_fmt(c.get('f1'))} | {c.get('support')} |"
-                )
+            if per_class:
+                fields = ("precision", "recall", "f1", "support")
+                rows = [[label, *(c.get(f) for f in fields)] for label, c in per_class.items()]
+                lines += ["", f"### {head} per class", ""]
+                lines += _table(["class", "precision", "recall", "F1", "support"], rows)
     lines += ["", "## Decisions on real text (bench/decision.py)", ""]
     if decision:
-        lines += [
-            "| set | n | accuracy | to a human | crisis below tier 5 |",
-            "|---|---|---|---|---|",
-        ]
-        for name, r in decision.items():
-            lines.append(
-                f"| {name} | {r['n']} | {_fmt(r['accuracy'])} | {_fmt(r['to_human'])} | "
-                f"{r['crisis_below_tier_5']} |"
-            )
+        fields = ("n", "accuracy", "to_human", "crisis_below_tier_5")
+        rows = [[name, *(r[f] for f in fields)] for name, r in decision.items()]
+        lines += _table(["set", "n", "accuracy", "to a human", "crisis below tier 5"], rows)
     else:
         lines.append(f"Not measured: {decision_note or 'the benchmark was not run'}.")
     lines += ["", "## Known limits", ""]
