@@ -63,8 +63,29 @@ def _timed_ms(read: Any, repeat: int = 200) -> float:
     return float(np.median(times) * 1000)
 
 
+def log_cost(engine: Any, journal: Path, now: datetime) -> dict[str, float]:
+    """What the durable log adds per mention, in µs: the id look-up on the request path
+    (an unseen id, so the database is asked), the journal append, and the writer's copy into
+    the database with the counters (batches of 500, wall time per row)."""
+    from switchboard.service import store
+    from switchboard.service.prediction_log import PredictionLog
+
+    log = PredictionLog(engine, journal, interval_s=3600)  # the writer stays idle meanwhile
+    n = iter(range(10**9, 2 * 10**9))
+    lookup = _timed_ms(lambda: log.lookup([f"unseen-{next(n)}"])) * 1000
+    append = _timed_ms(lambda: log.append([_row(next(n), now)])) * 1000
+    log.close()
+    batches = [[_row(next(n), now) for _ in range(500)] for _ in range(10)]
+    t0 = time.perf_counter()
+    for batch in batches:
+        store.log_predictions(engine, batch)
+    copy = (time.perf_counter() - t0) / 5000 * 1e6
+    return {"lookup_us": round(lookup, 1), "append_us": round(append, 1), "copy_us": round(copy, 1)}
+
+
 def context_cost() -> list[dict[str, Any]]:
-    """Median read time of one author's history and one brand's volume per day volume."""
+    """Median read time of one author's history and one brand's volume per day volume, and
+    the durable log's costs at that volume."""
     from switchboard.service import activity, store
     from switchboard.service.db import make_engine, migrate
 
@@ -79,6 +100,7 @@ def context_cost() -> list[dict[str, Any]]:
             logged = volume
             rows.append(
                 {
+                    **log_cost(engine, Path(tmp) / f"journal-{volume}", now),
                     "predictions_today": volume,
                     "brand_volume_ms": round(
                         _timed_ms(lambda: activity.volume_ratio(engine, ["acme"], now)), 3
@@ -149,12 +171,17 @@ def run(minutes: int = 5) -> dict[str, Any]:
 
 
 def _print(p: dict[str, Any]) -> None:
-    print("\nContext reads vs data volume (one brand, median of 200 reads, SQLite)")
+    print("\nContext reads and log costs vs data volume (one brand, medians, SQLite)")
     rows = [
-        [r["predictions_today"], r["brand_volume_ms"], r["author_history_ms"]]
+        [
+            r["predictions_today"], r["brand_volume_ms"], r["author_history_ms"],
+            r["lookup_us"], r["append_us"], r["copy_us"],
+        ]
         for r in p["context_cost"]
-    ]
-    print(table(["predictions today", "brand volume ms", "author history ms"], rows))
+    ]  # fmt: skip
+    headers = ["predictions today", "brand volume ms", "author history ms"]
+    headers += ["id look-up µs", "journal append µs", "writer copy µs/row"]
+    print(table(headers, rows))
     s = p["soak"]
     print(f"\nSoak: /v1/score at {s['concurrency']} in flight, one row per minute (loopback)")
     rows = [

@@ -63,7 +63,7 @@ class Settings:
     secure_cookies: bool = False
     # The prediction journal (service/journal.py) is written before every score response, so a
     # prediction the client saw survives kill -9 of the service. With fsync it also survives a
-    # power cut or kernel crash, at the cost of one disk flush per request (bench/soak.py).
+    # power cut or kernel crash, at the cost of one disk flush per request.
     journal_fsync: bool = False
     # Shadow mode (service/shadow.py): at most this many mentions wait for the challenger;
     # past it new ones are not shadow-scored (counted as dropped), so scoring never waits.

@@ -4,9 +4,10 @@ response is sent, so that a prediction the client saw survives kill -9 of the se
 Why a file and not the database: one `write()` to a file opened with O_APPEND costs a few
 microseconds, a database commit per request ~0.3 ms. Once `write()` returns, the bytes are in
 the kernel's page cache and survive the death of the process; `fsync=True` (setting
-`SWITCHBOARD_JOURNAL_FSYNC`) also makes them survive a power cut, at ~1 ms per request on
-this machine's disk. The prediction log writer (service/prediction_log.py) reads the journal
-back in order and copies it into the database in batches.
+`SWITCHBOARD_JOURNAL_FSYNC`) also makes them survive a power cut, at the price of one disk
+flush per request (not measured here: it depends on the disk). The prediction log writer
+(service/prediction_log.py) reads the journal back in order and copies it into the database
+in batches.
 
 Layout: `journal/slot-N/000000000001.jsonl`, one JSON line per prediction. Each process
 (uvicorn worker) holds one slot by an exclusive lock for its lifetime, so workers never write

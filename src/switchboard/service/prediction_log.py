@@ -47,7 +47,8 @@ READ_BYTES = 4 * 1024 * 1024  # per database commit: ~2,000 predictions
 MAX_PENDING = 10_000  # responses kept for retries until their rows reach the database (~30 MB)
 MAX_BACKOFF_S = 5.0
 # Under steady traffic there is always a row or two to copy; committing them one by one cost
-# ~1 ms of CPU per row (bench/soak.py). Below this many rows the writer waits `interval_s`
+# ~1 ms of the writer thread's CPU per row under HTTP load (its /proc CPU time, measured while
+# building this; throughput fell to 0.6x). Below this many rows the writer waits `interval_s`
 # (unless someone flushes) so that the next commit takes what gathered meanwhile.
 GATHER_ROWS = 500
 
@@ -233,7 +234,7 @@ class PredictionLog:
             journal.release(after)
             self._maybe_housekeep()
             if follow and len(copied) < GATHER_ROWS:
-                self._pause(self._interval_s)  # let rows gather: a commit costs ~1 ms
+                self._pause(self._interval_s)  # let rows gather (see GATHER_ROWS)
 
     def _idle(self) -> None:
         """Nothing to copy: wait for an append, then a moment more so that rows gather."""
