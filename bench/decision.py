@@ -65,6 +65,7 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
         },
         "random_sample_accuracy": round(float(right[bench["selection"] == "random"].mean()), 3),
         "to_human": round(sum(r.decision.abstain for r in recs) / len(recs), 3),
+        "second_opinion": round(sum(_asked(r) for r in recs) / len(recs), 3),
         "crisis_below_tier_5": int((tiers[crisis] < 5).sum()),
         "wrong": [
             {"id": f"{s}:{i}", "rule": rule, "got": f"{r.decision.reply_action}/{r.decision.tier}"}
@@ -74,6 +75,10 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
             if not ok
         ],
     }
+
+
+def _asked(rec: Recommendation) -> bool:
+    return any(h.code == "second_opinion" for h in rec.decision.rules)
 
 
 def cue_recall(policy: Policy, bench: pd.DataFrame) -> dict[str, float]:
@@ -99,11 +104,18 @@ def _files(files: Sequence[Path]) -> pd.DataFrame:
     return load_cases(list(files)).accepted
 
 
-MODELS: dict[str, Callable[[], pd.DataFrame]] = {
-    "synthetic sample only (the previous default)": lambda: _files([SAMPLE_CASES]),
-    "sample + curated, all labels": lambda: _files(default_training_files()),
-    "default (make run): curated text, sample for expertise": lambda: (
-        load_default_training().accepted
+CASCADE = TrainConfig(second_opinion=True)
+# name -> (training cases, config); the last is what `make run` trains.
+MODELS: dict[str, tuple[Callable[[], pd.DataFrame], TrainConfig | None]] = {
+    "synthetic sample only (the previous default)": (lambda: _files([SAMPLE_CASES]), None),
+    "sample + curated, all labels": (lambda: _files(default_training_files()), None),
+    "curated text, sample for expertise: fast heads only": (
+        lambda: load_default_training().accepted,
+        None,
+    ),
+    "default (make run): the same + the transformer's second opinion": (
+        lambda: load_default_training().accepted,
+        CASCADE,
     ),
 }
 
@@ -124,7 +136,7 @@ def run(shared: Path = SHARED) -> dict[str, Any] | None:
         print(f"\nDecision benchmark skipped: {exc}")
         return None
     t0 = time.perf_counter()
-    routers = {name: train_router(cases()) for name, cases in MODELS.items()}
+    routers = {name: train_router(cases(), config) for name, (cases, config) in MODELS.items()}
     payload: dict[str, Any] = {"sets": {}}
     policy = load_policy(Settings().policy_file)
     for set_name, bench in sets.items():
@@ -147,7 +159,15 @@ def _print(
         "tier both acceptable. Target: >= 0.85 overall, every class >= 0.75, under 15 % to a "
         "human, no crisis below tier 5."
     )
-    headers = ["model", "accuracy", *CLASSES, "random part", "to human", "crisis < tier 5"]
+    headers = [
+        "model",
+        "accuracy",
+        *CLASSES,
+        "random part",
+        "to human",
+        "crisis < tier 5",
+        "2nd opinion",
+    ]
     rows = [
         [
             name,
@@ -156,6 +176,7 @@ def _print(
             r["random_sample_accuracy"],
             r["to_human"],
             r["crisis_below_tier_5"],
+            r["second_opinion"],
         ]
         for name, r in models.items()
     ]

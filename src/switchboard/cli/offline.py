@@ -91,6 +91,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     config = TrainConfig(
         featurisations=tuple(args.featurisations.split(",")),
         latency_budget_ms=args.latency_budget_ms,
+        second_opinion=not args.no_second_opinion,
     )
     if args.cv:
         cv = cross_validate(
@@ -219,6 +220,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.5,
         help="per-mention cost an extra featurisation may add (default: %(default)s)",
+    )
+    p.add_argument(
+        "--no-second-opinion",
+        action="store_true",
+        help="do not train the cascade's second opinion (heads on the full MiniLM transformer, "
+        "asked only when the fast heads are unsure); faster to train, worse on real text",
     )
     p.set_defaults(func=cmd_train)
 

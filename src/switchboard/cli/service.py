@@ -104,6 +104,7 @@ def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.ml.registry import CHAMPION, Registry
+    from switchboard.training.fit import TrainConfig
     from switchboard.training.pipeline import train_and_register
 
     registry = Registry(settings.registry_path)
@@ -116,7 +117,12 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
         say(report.summary())
         # No champion: the new version has nothing to beat, so it is promoted unless it cannot
         # serve the policy at all (the gate's compatibility check).
-        outcome = train_and_register(report.accepted, settings, [str(f) for f in files])
+        outcome = train_and_register(
+            report.accepted,
+            settings,
+            [str(f) for f in files],
+            config=TrainConfig(second_opinion=True),
+        )
         if not outcome.promoted:
             raise CliError(f"trained {outcome.version} but: " + "; ".join(outcome.refused))
         say(f"trained and promoted {outcome.version}")

@@ -8,6 +8,8 @@ Layout of a bundle directory:
                            when a head chose it
     head-<name>.joblib     one `LinearHead` per trained head
     expertise.joblib       the `ExpertiseModel` (when the data had responders)
+    deep-embedder.joblib,  the second opinion (`Bundle.deep`): heads on tf-idf + the full MiniLM
+    deep-head-<name>.joblib  transformer, asked only when the first heads are unsure
     MANIFEST.json          SHA-256 of every file above
 
 joblib files are pickles, and unpickling runs code; so `load_bundle` hashes every file and
@@ -37,6 +39,7 @@ METADATA = "metadata.json"
 FEATURES = "features.joblib"
 EXPERTISE = "expertise.joblib"
 EMBEDDER = "embedder.joblib"
+DEEP = "deep-"  # prefix of the second opinion's files
 
 
 # Bundles trained before the reply head was renamed still load under today's name.
@@ -69,6 +72,9 @@ class Bundle:
     metadata: dict[str, Any]
     # Optional dense features appended after the tf-idf columns (see ml/embedding.py).
     embedder: Any | None = None
+    # The second opinion: the same tf-idf features with the full transformer's embeddings, and
+    # heads trained on them; slower (~10 ms a mention), asked only when these heads are unsure.
+    deep: Bundle | None = None
     _names: list[str] | None = None
     _stacked: StackedHeads | None = None
 
@@ -105,6 +111,9 @@ class Bundle:
         if self.heads:
             self.stacked()
         self.features.rows({"text": ["warm up"]})
+        if self.deep is not None:
+            self.deep.warm()
+            self.deep.embedder.warm()
 
     def stacked(self) -> StackedHeads:
         if self._stacked is None:
@@ -177,6 +186,10 @@ def save_bundle(bundle: Bundle, directory: Path) -> str:
         joblib.dump(bundle.expertise, directory / EXPERTISE)
     if bundle.embedder is not None:
         joblib.dump(bundle.embedder, directory / EMBEDDER)
+    if bundle.deep is not None:
+        joblib.dump(bundle.deep.embedder, directory / f"{DEEP}{EMBEDDER}")
+        for name, head in bundle.deep.heads.items():
+            joblib.dump(head, directory / f"{DEEP}head-{name}.joblib")
     (directory / METADATA).write_text(json.dumps(bundle.metadata, indent=2, sort_keys=True))
     files = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest = {"algorithm": "sha256", "files": {f: sha256_file(directory / f) for f in files}}
@@ -217,11 +230,21 @@ def load_bundle(directory: Path, manifest_sha256: str | None = None) -> Bundle:
     """Verify, then load. Pass the registry's manifest checksum whenever there is one."""
     files = verify_bundle(directory, manifest_sha256)
     metadata = json.loads((directory / METADATA).read_text())
-    heads = {
-        _HEAD_RENAMES.get(name, name)[len("head-") : -len(".joblib")]: joblib.load(directory / name)
-        for name in sorted(files)
-        if name.startswith("head-")
-    }
+    features = joblib.load(directory / FEATURES)
     expertise = joblib.load(directory / EXPERTISE) if EXPERTISE in files else None
     embedder = joblib.load(directory / EMBEDDER) if EMBEDDER in files else None
-    return Bundle(joblib.load(directory / FEATURES), heads, expertise, metadata, embedder)
+    deep = None
+    if f"{DEEP}{EMBEDDER}" in files:
+        deep_heads = _load_heads(directory, files, DEEP)
+        deep = Bundle(features, deep_heads, None, {}, joblib.load(directory / f"{DEEP}{EMBEDDER}"))
+    heads = _load_heads(directory, files)
+    return Bundle(features, heads, expertise, metadata, embedder, deep)
+
+
+def _load_heads(directory: Path, files: dict[str, str], prefix: str = "") -> dict[str, LinearHead]:
+    start = f"{prefix}head-"
+    return {
+        _HEAD_RENAMES.get(name, name)[len(start) : -len(".joblib")]: joblib.load(directory / name)
+        for name in sorted(files)
+        if name.startswith(start)
+    }

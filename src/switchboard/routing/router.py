@@ -9,7 +9,7 @@ and every number the project reports is computed the way the service decides.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +17,16 @@ import numpy as np
 
 from switchboard.ml.bundle import Bundle, HeadPrediction
 from switchboard.ml.features import Rows
-from switchboard.routing.policy import Policy, decide
+from switchboard.routing.policy import Policy, decide, wants_second_opinion
 from switchboard.routing.ranking import rank_responders
-from switchboard.routing.types import Context, Decision, Mention, RankedResponder, Responder
+from switchboard.routing.types import (
+    Context,
+    Decision,
+    Mention,
+    RankedResponder,
+    Responder,
+    RuleHit,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +56,24 @@ class Router:
 
     def vectorise(self, mentions: Sequence[Mention]) -> Rows:
         """The one feature matrix every head and the expertise model read."""
-        return self.bundle.rows(
-            {
-                "text": [m.text for m in mentions],
-                "author_followers": [m.author_followers for m in mentions],
-                "author_verified": [m.author_verified for m in mentions],
-                "channel": [m.channel for m in mentions],
-            }
-        )
+        return self.bundle.rows(_columns(mentions))
+
+    def second_opinion(
+        self, mentions: Sequence[Mention], heads: list[dict[str, HeadPrediction]]
+    ) -> list[bool]:
+        """Replace, in place, the heads of the mentions the fast heads are unsure of with the
+        second opinion's (`Bundle.deep`: the full transformer); which ones were asked.
+
+        The cascade: the fast heads (~0.5 ms) decide every mention they are sure of; the
+        transformer (~10 ms) is paid only for the rest (policy.toml `second_opinion_below`)."""
+        deep = self.bundle.deep
+        asked = [deep is not None and wants_second_opinion(h, self.policy) for h in heads]
+        unsure = [i for i, a in enumerate(asked) if a]
+        if deep is not None and unsure:
+            better = deep.predict(_columns([mentions[i] for i in unsure]), explain=self.explain)
+            for i, h in zip(unsure, better, strict=True):
+                heads[i] = h
+        return asked
 
     def expertise(
         self, X: Rows, heads: Sequence[dict[str, HeadPrediction]], roster: Sequence[Responder]
@@ -88,10 +105,11 @@ class Router:
             contexts = [Context(now=now or datetime.now(UTC))] * len(mentions)
         X = self.vectorise(mentions)
         heads = self.bundle.predict_heads(X, explain=self.explain)
+        asked = self.second_opinion(mentions, heads)
         expertise = self.expertise(X, heads, roster)
         return [
-            Recommendation(m, h, decide(m, h, c, roster, e, self.policy), e)
-            for m, h, c, e in zip(mentions, heads, contexts, expertise, strict=True)
+            Recommendation(m, h, _noted(decide(m, h, c, roster, e, self.policy), a), e)
+            for m, h, c, e, a in zip(mentions, heads, contexts, expertise, asked, strict=True)
         ]
 
     def rerank(
@@ -101,6 +119,23 @@ class Router:
         return rank_responders(
             rec.mention, rec.decision.tier, rec.intent, roster, rec.expertise, context, self.policy
         )
+
+
+def _columns(mentions: Sequence[Mention]) -> dict[str, list[Any]]:
+    return {
+        "text": [m.text for m in mentions],
+        "author_followers": [m.author_followers for m in mentions],
+        "author_verified": [m.author_verified for m in mentions],
+        "channel": [m.channel for m in mentions],
+    }
+
+
+SECOND_OPINION = RuleHit("second_opinion", "fast model unsure; the transformer's heads decided")
+
+
+def _noted(decision: Decision, asked: bool) -> Decision:
+    """The explanation says when the second opinion decided (QA sees which path it was)."""
+    return replace(decision, rules=(*decision.rules, SECOND_OPINION)) if asked else decision
 
 
 def mentions_from_records(records: Sequence[dict[str, Any]]) -> list[Mention]:

@@ -19,7 +19,7 @@ import platform
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from switchboard.ml.bundle import Bundle
 from switchboard.ml.embedding import SemanticBlock, SentenceEmbedder
 from switchboard.ml.features import CaseFeatures
 from switchboard.ml.heads import LinearHead, fit_temperature
+from switchboard.ml.minilm import MiniLMUnavailable
 from switchboard.training.evaluate import HeadOutcome, evaluate_bundle, head_outcomes, head_target
 from switchboard.training.expertise import fit_expertise
 from switchboard.training.metrics import classification_report
@@ -84,6 +85,11 @@ class TrainConfig:
     latency_budget_ms: float = 0.5
     # Weight of the static block against the unit-length tf-idf blocks.
     semantic_scale: float = 1.0
+    # Also train the second opinion: every text head again on tf-idf + the full MiniLM
+    # transformer, which the router asks only about mentions the first heads are unsure of
+    # (policy.toml `second_opinion_below`). Off by default in the library so that small fits
+    # (tests) stay fast; `switchboard train` and `make run` turn it on.
+    second_opinion: bool = False
 
     @property
     def block(self) -> str | None:
@@ -306,15 +312,58 @@ def _plan_jobs(
     return jobs, skipped
 
 
+def _second_opinion(
+    frame: pd.DataFrame,
+    split: np.ndarray,
+    X: sp.csr_matrix,
+    features: CaseFeatures,
+    config: TrainConfig,
+) -> tuple[Bundle | None, dict[str, Any]]:
+    """Every text head again, on tf-idf + the full MiniLM transformer's embeddings.
+
+    On real tweets these heads decide markedly better than the fast ones (the transformer's
+    embeddings carry what the curated corpus teaches over to phrasing it never saw,
+    bench/decision.py), but embedding a mention costs ~10 ms against ~0.5 ms for the rest: so
+    they are the cascade's second opinion, not the first. Only rows with a text label are
+    embedded; the C grid is searched as for any head."""
+    try:
+        embedder = SentenceEmbedder().fit()
+    except MiniLMUnavailable as exc:
+        return None, {"skipped": str(exc)}
+    rows = _text_labelled(frame)
+    dense = np.zeros((len(frame), 384), dtype=np.float32)
+    if rows.any():
+        dense[rows] = embedder.transform(frame[rows])
+    wide = sp.hstack([X, sp.csr_matrix(dense)], format="csr")
+    plain = replace(config, featurisations=("tfidf",))
+    jobs, _ = _plan_jobs(frame, split, wide, None, plain)
+    jobs.pop(AFFINITY, None)  # expertise is not re-asked
+    fitted = _fit_heads_in_parallel(jobs, plain, None)
+    heads = {name: fitted[name][0] for name in CLASSIFIER_HEADS if name in fitted}
+    info = {
+        name: {"C": fitted[name][1]["C"], "val_macro_f1": fitted[name][1]["val_macro_f1"]}
+        for name in heads
+    }
+    return Bundle(features, heads, None, {}, embedder), {
+        "heads": info,
+        "digests": embedder.digests_,
+    }
+
+
+def _text_labelled(frame: pd.DataFrame) -> np.ndarray:
+    labelled = np.zeros(len(frame), dtype=bool)
+    for name in CLASSIFIER_HEADS:
+        labelled |= head_target(frame, name).notna().to_numpy()
+    return labelled
+
+
 def _vocabulary_rows(frame: pd.DataFrame, split: np.ndarray) -> np.ndarray:
     """Training rows the featuriser learns its vocabulary and idf from: those with a text
     label. Rows that only teach responder expertise (the default model's synthetic sample)
     would otherwise set the idf of the words the text heads read (-7 points of decision
     accuracy on real tweets, bench/decision.py)."""
     train = split == "train"
-    labelled = np.zeros(len(frame), dtype=bool)
-    for name in CLASSIFIER_HEADS:
-        labelled |= head_target(frame, name).notna().to_numpy()
+    labelled = _text_labelled(frame)
     return train & labelled if (train & labelled).any() else train
 
 
@@ -386,6 +435,11 @@ def fit_bundle(
         selection[name]["embed_ms_per_mention"] = embed_ms
     if not any(s["featurisation"] == config.block for s in selection.values()):
         embedder = None  # nobody reads the embeddings: do not pay for them at serve time
+    deep, second = None, {"skipped": "not asked for (TrainConfig.second_opinion)"}
+    if config.second_opinion:
+        t_deep = time.perf_counter()
+        deep, second = _second_opinion(frame, split, X, features, config)
+        timings["second_opinion_s"] = time.perf_counter() - t_deep
 
     steps.start("expertise")
     t2 = time.perf_counter()
@@ -410,11 +464,12 @@ def fit_bundle(
             for h in heads
         },
         "skipped_heads": skipped,
+        "second_opinion": second,
         "policy_version": policy_version,
         "config": asdict(config),
         "libraries": _library_versions(),
     }
-    bundle = Bundle(features, heads, expertise, metadata, embedder)
+    bundle = Bundle(features, heads, expertise, metadata, embedder, deep)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
     steps.start("evaluate")
     if evaluate and counts["test"]:
