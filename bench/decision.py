@@ -4,8 +4,9 @@ The benchmark (`bench/decision/labels.csv`, read through `bench/decision_data.py
 tweet, the acceptable reply actions and tier range under `datasets/RUBRIC.md`. A decision is
 right when both are acceptable. Each model is trained here from the shipped data named in its
 row and recommends through `Router.recommend`, exactly as the service does (no author history,
-no roster). Also reported: the share of mentions flagged `abstain` (sent to a human) and the
-crisis tweets left below tier 5, which must be zero.
+no roster). Also reported: the share of mentions flagged `abstain` (sent to a human), the
+crisis tweets left below tier 5, which must be zero, the share the cascade's second opinion
+decided, and what the cascade costs per mention against the fast heads alone.
 
 `python -m bench.decision` (part of `make bench`); skips with a message without ../shared.
 """
@@ -15,9 +16,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, table, write_result
@@ -144,9 +147,48 @@ def run(shared: Path = SHARED) -> dict[str, Any] | None:
         recall = cue_recall(policy, bench)  # the same policy for every model: once per set
         payload["sets"][set_name] = {"models": rows, "cue_recall": recall}
         _print(set_name, rows, bench, recall)
+    default = routers[list(MODELS)[-1]]
+    texts = pd.concat(list(sets.values()))["text"].tolist()
+    payload["latency"] = cascade_cost(default, texts)
+    _print_cost(payload["latency"])
     payload["seconds"] = round(time.perf_counter() - t0, 1)
     write_result("decision", payload)
     return payload
+
+
+def cascade_cost(router: Router, texts: Sequence[str]) -> dict[str, Any]:
+    """Per-mention latency of `Router.recommend`, one real tweet at a time, with the second
+    opinion and with the fast heads alone (same bundle, same run), and the share re-scored."""
+    fast = Router(replace(router.bundle, deep=None), router.policy, router.explain)
+    out: dict[str, Any] = {"n": len(texts)}
+    for name, r in (("fast heads only", fast), ("with the second opinion", router)):
+        r.bundle.warm()
+        r.recommend([Mention(id="warm", text=t) for t in texts[:20]])
+        times, asked = [], 0
+        for i, text in enumerate(texts):
+            t = time.perf_counter()
+            rec = r.recommend([Mention(id=str(i), text=text)])[0]
+            times.append((time.perf_counter() - t) * 1000)
+            asked += _asked(rec)
+        ms = np.array(times)
+        out[name] = {
+            "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p90_ms": round(float(np.percentile(ms, 90)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "mean_ms": round(float(ms.mean()), 2),
+            "second_opinion_share": round(asked / len(texts), 3),
+        }
+    return out
+
+
+def _print_cost(cost: dict[str, Any]) -> None:
+    print(
+        f"\nCost of the cascade, default model, the {cost['n']} benchmark tweets one at a time "
+        "(in-process Router.recommend, no HTTP):"
+    )
+    keys = ["p50_ms", "p90_ms", "p99_ms", "mean_ms", "second_opinion_share"]
+    rows = [[name, *(cost[name][k] for k in keys)] for name in list(cost)[1:]]
+    print(table(["path", "p50 ms", "p90 ms", "p99 ms", "mean ms", "2nd opinion share"], rows))
 
 
 def _print(

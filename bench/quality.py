@@ -74,8 +74,10 @@ def measure(dataset: str, featurisations: str) -> dict[str, Any]:
     """Train and evaluate one dataset; returns the evaluate JSON (or the CV JSON)."""
     source = SHARED / dataset
     data = ["--data", str(source), "--format", FORMATS.get(dataset, dataset)]
-    # --no-benchmark: the real-text decision benchmark is bench/decision.py's job, not timed here.
-    train = ["train", *data, "--no-mlflow", "--no-benchmark", "--featurisations", featurisations]
+    # --no-benchmark: the real-text decision benchmark is bench/decision.py's job, not timed here;
+    # --no-second-opinion: `evaluate` scores the heads every mention gets, not the cascade's.
+    train = ["train", *data, "--no-mlflow", "--no-benchmark", "--no-second-opinion"]
+    train += ["--featurisations", featurisations]
     with tempfile.TemporaryDirectory(prefix=f"switchboard-{dataset}-") as tmp:
         t0 = time.perf_counter()
         if dataset in CV_FOLDS:
