@@ -16,7 +16,7 @@ from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
 from switchboard.routing.types import Decision, Mention
 from switchboard.settings import Settings
-from switchboard.training.fit import fit_bundle
+from switchboard.training.fit import TrainConfig, fit_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def router() -> Router:
     frame = load_default_training().accepted
-    return Router(fit_bundle(frame, evaluate=False).bundle, load_policy(Settings().policy_file))
+    config = TrainConfig(second_opinion=True)  # as `make run` trains it: with the cascade
+    bundle = fit_bundle(frame, config, evaluate=False).bundle
+    return Router(bundle, load_policy(Settings().policy_file))
 
 
 def decide(router: Router, text: str, **mention: object) -> Decision:

@@ -374,3 +374,17 @@ def test_a_question_answered_in_public_may_stay_at_tier_2(policy: Policy) -> Non
     """Check that the floors leave FAQ questions to the automated tier."""
     d = run(policy, "what time do you open?", heads("question", reply_action="public", tier="2"))
     assert (d.reply_action, d.tier) == ("public", 2)
+
+
+def test_no_reply_prior_weighs_a_near_tie_towards_silence(policy: Policy) -> None:
+    """Check the prior correction: a reply head at 45 % none / 55 % public leaves chatter
+    alone under the shipped weight, and answers when the weight is 1 (as learned)."""
+    reply = HeadPrediction(
+        "public", 0.55, 0.1, {"none": 0.45, "public": 0.55, "private": 0.0}, False
+    )
+    h = {**heads("question", conf=0.5), "reply_action": reply}
+    assert run(policy, "saw the game last night", h).reply_action == "none"
+    config = {**policy.config, "no_reply": {**policy.config["no_reply"], "prior_weight": 1.0}}
+    assert (
+        run(replace(policy, config=config), "saw the game last night", h).reply_action == "public"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from switchboard.ml import minilm
@@ -104,3 +105,11 @@ def test_training_without_the_weights_records_why(monkeypatch: pytest.MonkeyPatc
     result = fit_bundle(make_cases(200), TrainConfig(second_opinion=True), evaluate=False)
     assert result.bundle.deep is None
     assert "not installed" in result.bundle.metadata["second_opinion"]["skipped"]
+
+
+def test_second_opinion_trains_reproducibly(trained: TrainResult) -> None:
+    """Check that training again on the same data gives the same transformer heads."""
+    again = fit_bundle(make_cases(300), TrainConfig(second_opinion=True), evaluate=False).bundle
+    assert trained.bundle.deep is not None and again.deep is not None
+    for name, head in trained.bundle.deep.heads.items():
+        assert np.array_equal(head.coef, again.deep.heads[name].coef), name

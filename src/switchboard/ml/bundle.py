@@ -8,7 +8,7 @@ Layout of a bundle directory:
                            when a head chose it
     head-<name>.joblib     one `LinearHead` per trained head
     expertise.joblib       the `ExpertiseModel` (when the data had responders)
-    deep-embedder.joblib,  the second opinion (`Bundle.deep`): heads on tf-idf + the full MiniLM
+    deep-embedder.joblib,  the second opinion (`Bundle.deep`): heads on the full MiniLM
     deep-head-<name>.joblib  transformer, asked only when the first heads are unsure
     MANIFEST.json          SHA-256 of every file above
 
@@ -72,8 +72,8 @@ class Bundle:
     metadata: dict[str, Any]
     # Optional dense features appended after the tf-idf columns (see ml/embedding.py).
     embedder: Any | None = None
-    # The second opinion: the same tf-idf features with the full transformer's embeddings, and
-    # heads trained on them; slower (~10 ms a mention), asked only when these heads are unsure.
+    # The second opinion: heads on the full transformer's embeddings (laid out after the same
+    # tf-idf columns, whose weights are 0); ~10 ms a mention, asked only when these are unsure.
     deep: Bundle | None = None
     _names: list[str] | None = None
     _stacked: StackedHeads | None = None

@@ -195,26 +195,35 @@ def _no_reply(
     return None
 
 
-def _reply_from_heads(heads: Mapping[str, HeadPrediction]) -> tuple[str, float] | None:
+def _reply_from_heads(
+    heads: Mapping[str, HeadPrediction], policy: Policy
+) -> tuple[str, float] | None:
     """The most likely reply action and how sure the model is that a reply is (not) due.
 
     Whether to answer at all is decided first, on the summed probability of both ways of
     answering against "none" (the reply head's, else the actionable head's); then public or
     private. So a doubtful head still yields its most likely action; the caller flags it.
+
+    The heads learn with balanced class weights, as if a third of mentions needed no reply; in
+    a listening stream far more do, so "none" is weighed by `no_reply.prior_weight` (a prior
+    correction) before the comparison, and the sureness is that of the weighed odds.
     """
+    w = float(policy.config["no_reply"].get("prior_weight", 1.0))
     rm = heads.get("reply_action")
     if rm is not None and set(rm.probabilities) <= set(REPLIES):
         p = rm.probabilities
-        answer = p.get("public", 0.0) + p.get("private", 0.0)
-        if p.get("none", 0.0) > answer:
-            return "none", p["none"]
-        mode = "private" if p.get("private", 0.0) > p.get("public", 0.0) else "public"
-        return mode, answer
-    actionable = heads.get("actionable")
-    if actionable is not None:
-        yes = actionable.probabilities.get("True", 0.0)
-        return ("public", yes) if yes >= 0.5 else ("none", 1.0 - yes)
-    return None
+        none, answer = w * p.get("none", 0.0), p.get("public", 0.0) + p.get("private", 0.0)
+    else:
+        actionable = heads.get("actionable")
+        if actionable is None:
+            return None
+        answer = actionable.probabilities.get("True", 0.0)
+        none, p = w * (1.0 - answer), {"public": answer}
+    total = max(none + answer, 1e-12)
+    if none > answer:
+        return "none", none / total
+    mode = "private" if p.get("private", 0.0) > p.get("public", 0.0) else "public"
+    return mode, answer / total
 
 
 def wants_second_opinion(heads: Mapping[str, HeadPrediction], policy: Policy) -> bool:
@@ -223,7 +232,7 @@ def wants_second_opinion(heads: Mapping[str, HeadPrediction], policy: Policy) ->
     below = float(policy.config["confidence"].get("second_opinion_below", 0.0))
     if below <= 0.0:
         return False
-    reply = _reply_from_heads(heads)
+    reply = _reply_from_heads(heads, policy)
     tier = heads.get("tier")
     return (reply is not None and reply[1] < below) or (
         tier is not None and tier.confidence < below
@@ -257,7 +266,7 @@ def _model_choice(
     rules: list[RuleHit] = []
     if not _trusted(heads.get("intent"), policy):
         rules.append(RuleHit("intent_default", f"intent defaults for {intent or 'unknown'}"))
-    from_heads = _reply_from_heads(heads)
+    from_heads = _reply_from_heads(heads, policy)
     if from_heads is None:  # nothing learned about replying: the intent's defaults decide
         reply, tier = d["reply"], int(d["tier"])
         unsure = not _trusted(heads.get("intent"), policy)
