@@ -9,6 +9,7 @@ crisis tweets left below tier 5, which must be zero, the share the cascade's sec
 decided, and what the cascade costs per mention against the fast heads alone.
 
 `python -m bench.decision` (part of `make bench`); skips with a message without ../shared.
+`python -m bench.decision --sweep` shows how the policy's tuned values were chosen.
 """
 
 from __future__ import annotations
@@ -229,5 +230,46 @@ def _print(
     )
 
 
+SWEEPS: dict[tuple[str, str], tuple[float, ...]] = {
+    ("confidence", "second_opinion_below"): (0.0, 0.6, 0.7, 0.8, 0.9, 1.01),
+    ("no_reply", "prior_weight"): (1.0, 1.25, 1.5, 2.0),
+    ("crisis", "intent_confidence"): (0.8, 0.9, 0.95, 1.01),
+}
+
+
+def sweep(shared: Path = SHARED) -> dict[str, Any] | None:
+    """How the policy's tuned values were chosen: the default model on the development set,
+    one setting varied at a time, the others as shipped (`python -m bench.decision --sweep`).
+    The held-out set is not shown, so that it stays a test."""
+    from bench.decision_data import LABELS_PATH, load_decision_benchmark
+
+    try:
+        dev = load_decision_benchmark(shared, LABELS_PATH)
+    except FileNotFoundError as exc:
+        print(f"\nDecision sweep skipped: {exc}")
+        return None
+    cases, config = MODELS[list(MODELS)[-1]]
+    router = train_router(cases(), config)
+    rows, out = [], {}
+    for (section, key), values in SWEEPS.items():
+        for value in values:
+            config_ = {**router.policy.config}
+            config_[section] = {**config_[section], key: value}
+            policy = replace(router.policy, config=config_)
+            r = score(Router(router.bundle, policy), dev)
+            shipped = router.policy.get(section, key) == value
+            rows.append([f"{section}.{key}", f"{value}{' (shipped)' if shipped else ''}"])
+            rows[-1] += [r["accuracy"], *(r["per_class"].get(c, "-") for c in CLASSES)]
+            rows[-1] += [r["crisis_below_tier_5"], r["second_opinion"]]
+            out[f"{section}.{key}={value}"] = r["accuracy"]
+    print("\nPolicy sweep, default model, development set (500):")
+    headers = ["setting", "value", "accuracy", *CLASSES, "crisis < tier 5", "2nd opinion"]
+    print(table(headers, rows))
+    write_result("decision_sweep", out)
+    return out
+
+
 if __name__ == "__main__":
-    run(Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED)
+    args = [a for a in sys.argv[1:] if a != "--sweep"]
+    shared = Path(args[0]) if args else SHARED
+    sweep(shared) if "--sweep" in sys.argv else run(shared)

@@ -1,4 +1,5 @@
-"""What the static MiniLM block (switchboard.ml.semantic) costs per mention.
+"""What the static MiniLM block (switchboard.ml.semantic) costs per mention, and the full
+transformer that the cascade's second opinion runs (switchboard.ml.minilm).
 
 Answers "can serving afford the semantic features?": the budget is 100 µs for one mention
 scored alone in-process, and less per mention in batches (training, backfills). Timings are
@@ -150,8 +151,49 @@ def run(quick: bool = False) -> dict[str, Any]:
         f"one mention p50 <= {BUDGET_US:.0f} µs: {payload['single_within_budget']}; "
         f"cold batch cheaper per mention than one alone: {payload['batch_cheaper_than_single']}"
     )
+    payload["transformer"] = transformer_cost(texts[:300], texts[300:800])
     write_result("semantic_cost", payload)
     return payload
+
+
+def transformer_cost(single: list[str], batch: list[str]) -> dict[str, Any]:
+    """The cascade's second opinion: the full MiniLM in numpy (`switchboard.ml.minilm`), and
+    sentence-transformers on torch for reference where `make embed` installed it."""
+    from switchboard.ml.minilm import MiniLM, MiniLMUnavailable, model_dir
+
+    try:
+        ours = MiniLM()
+    except MiniLMUnavailable as exc:
+        print(f"\nTransformer cost skipped: {exc}")
+        return {}
+    paths: list[tuple[str, Callable[[list[str]], Any]]] = [
+        ("ml.minilm.MiniLM (numpy)", ours.encode)
+    ]
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        pass
+    else:
+        st = SentenceTransformer(str(model_dir()), device="cpu")
+        paths.append(("sentence-transformers (torch, reference)", st.encode))
+    out, rows = {}, []
+    for name, encode in paths:
+        encode(single[:20])
+        ms = np.array([_once_ms(encode, [t]) for t in single])
+        per = _once_ms(encode, batch) / len(batch)
+        out[name] = {"p50_ms": float(np.median(ms)), "p99_ms": float(np.percentile(ms, 99))}
+        out[name]["batch_ms_per_mention"] = per
+        rows.append([name, len(single), out[name]["p50_ms"], out[name]["p99_ms"], per])
+    print("\nThe full MiniLM transformer (the cascade's second opinion), one mention / a batch")
+    headers = ["path", "single calls", "p50 ms", "p99 ms", f"ms/mention (batch {len(batch)})"]
+    print(table(headers, rows))
+    return out
+
+
+def _once_ms(fn: Callable[[list[str]], Any], texts: list[str]) -> float:
+    t0 = time.perf_counter()
+    fn(texts)
+    return (time.perf_counter() - t0) * 1e3
 
 
 if __name__ == "__main__":

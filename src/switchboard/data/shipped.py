@@ -4,9 +4,10 @@ The default model learns from two sources, each for what it is good at. The cura
 (real phrasing across industries and languages, labelled by `datasets/RUBRIC.md`) teaches the
 text heads. The synthetic sample teaches responder expertise (who handled what, how fast, how
 well), which the corpus has no record of; its text labels are left out because templates
-planted them. With them the decisions on real tweets are no better (`python -m bench.decision`,
-2026-11-24: fast heads 0.716 with them and 0.714 without on the development set, 0.675 and
-0.666 held out; with the cascade 0.756 with them and 0.758 without on the development set).
+planted them. With them the decisions on real tweets are no better within noise
+(`python -m bench.decision`, 2026-11-24, fast heads: 0.716 with them and 0.714 without on the
+development set, 0.675 and 0.666 held out), and they would only slow the second opinion's
+training down.
 """
 
 from __future__ import annotations
