@@ -113,3 +113,18 @@ def test_second_opinion_trains_reproducibly(trained: TrainResult) -> None:
     assert trained.bundle.deep is not None and again.deep is not None
     for name, head in trained.bundle.deep.heads.items():
         assert np.array_equal(head.coef, again.deep.heads[name].coef), name
+
+
+def test_second_opinion_explains_by_its_rule_not_by_embedding_dimensions(
+    trained: TrainResult,
+) -> None:
+    """Check that a re-scored mention carries the `second_opinion` rule and no feature list of
+    embedding dimensions, while a sure one keeps its word evidence."""
+    recs = Router(trained.bundle, _policy(0.9999), explain=3).recommend(MENTIONS)
+    fast = Router(trained.bundle, _policy(0.0), explain=3).recommend(MENTIONS)
+    asked = [any(h.code == "second_opinion" for h in r.decision.rules) for r in recs]
+    assert any(asked)
+    for rec, sure, a in zip(recs, fast, asked, strict=True):
+        features = [f for p in rec.heads.values() for f, _ in p.top_features]
+        assert features == [] if a else features
+        assert [f for p in sure.heads.values() for f, _ in p.top_features]  # words, fast path

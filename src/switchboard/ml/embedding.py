@@ -1,5 +1,5 @@
 """Semantic feature blocks appended to tf-idf: static MiniLM vectors (default) or the full
-all-MiniLM-L6-v2 transformer (the cascade's second opinion, `switchboard.ml.cascade`).
+all-MiniLM-L6-v2 transformer (the cascade's second opinion, `Router.second_opinion`).
 
 Training compares each head with and without a block on validation data (`--featurisations
 tfidf,tfidf+static` by default, `tfidf,tfidf+minilm` on request). The block's columns come after

@@ -65,12 +65,14 @@ class Router:
         second opinion's (`Bundle.deep`: the full transformer); which ones were asked.
 
         The cascade: the fast heads (~0.5 ms) decide every mention they are sure of; the
-        transformer (~10 ms) is paid only for the rest (policy.toml `second_opinion_below`)."""
+        transformer (~10 ms) is paid only for the rest (policy.toml `second_opinion_below`).
+        Its heads come without feature explanations: their inputs are embedding dimensions,
+        which explain nothing to a care lead; the `second_opinion` rule says what decided."""
         deep = self.bundle.deep
         asked = [deep is not None and wants_second_opinion(h, self.policy) for h in heads]
         unsure = [i for i, a in enumerate(asked) if a]
         if deep is not None and unsure:
-            better = deep.predict(_columns([mentions[i] for i in unsure]), explain=self.explain)
+            better = deep.predict(_columns([mentions[i] for i in unsure]))
             for i, h in zip(unsure, better, strict=True):
                 heads[i] = h
         return asked
