@@ -128,3 +128,12 @@ def test_second_opinion_explains_by_its_rule_not_by_embedding_dimensions(
         features = [f for p in rec.heads.values() for f, _ in p.top_features]
         assert features == [] if a else features
         assert [f for p in sure.heads.values() for f, _ in p.top_features]  # words, fast path
+
+
+def test_model_card_lists_the_second_opinion_heads(trained: TrainResult) -> None:
+    """Check that a data scientist reading the card sees the transformer's heads."""
+    from switchboard.training.card import build_card
+
+    card = build_card(trained.bundle.metadata, {"heads": {}}, [], None)
+    section = card.split("## Second opinion (the cascade)")[1].split("## Decisions")[0]
+    assert "| intent |" in section and "validation macro-F1" in section

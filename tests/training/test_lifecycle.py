@@ -211,6 +211,7 @@ def test_model_card_is_stored_beside_the_bundle(settings: Settings, tmp_path: Pa
     assert str(data) in card and "## Held-out figures per head" in card
     assert "### intent per class" in card and "| order_issue |" in card
     assert "## Known limits" in card and "Not measured: --no-benchmark" in card
+    assert "## Second opinion (the cascade)" in card and "None: not asked for" in card
     assert registry.get("v1").extra["card_sha256"]
     (registry.cards_dir / "v1.md").write_text(card + "edited\n")
     with pytest.raises(RegistryError, match="model card does not match"):

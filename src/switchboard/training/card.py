@@ -106,6 +106,14 @@ def build_card(
                 rows = [[label, *(c.get(f) for f in fields)] for label, c in per_class.items()]
                 lines += ["", f"### {head} per class", ""]
                 lines += _table(["class", "precision", "recall", "F1", "support"], rows)
+    lines += ["", "## Second opinion (the cascade)", ""]
+    second = metadata.get("second_opinion") or {}
+    if second.get("heads"):
+        rows = [[head, r.get("C"), r.get("val_macro_f1")] for head, r in second["heads"].items()]
+        lines.append("Heads on the full MiniLM transformer, asked when the fast heads are unsure:")
+        lines += ["", *_table(["head", "C", "validation macro-F1"], rows)]
+    else:
+        lines.append(f"None: {second.get('skipped', 'not trained')}.")
     lines += ["", "## Decisions on real text (bench/decision.py)", ""]
     if decision:
         fields = ("n", "accuracy", "to_human", "crisis_below_tier_5")
