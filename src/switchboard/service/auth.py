@@ -2,7 +2,9 @@
 hashes are kept.
 
 Keys come from `SWITCHBOARD_API_KEYS` (`key:scope,scope[:name];key2:scope`) and from the database
-(`switchboard keys create --scopes review --name alice`). `admin` implies every scope. The key's
+(`switchboard keys create --scopes review --name alice`; `keys list`, `keys revoke ID`). `admin`
+implies every scope. A revoked key is refused from the next request on: every request reads its
+key's row (no cache), so revocation needs no restart. The key's
 owner name is the identity verdicts are recorded under; a key without one is `key:<first 8 hex of
 its SHA-256>`. The API reads keys from the header only: a cookie never authorises `/v1` (the
 review page signs in once and keeps a server-side session instead, service/sessions.py).
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from switchboard.service.db import api_keys
 from switchboard.service.errors import Forbidden, Unauthorized
@@ -110,18 +112,70 @@ def create_key(engine: Engine, scopes: frozenset[str], name: str | None = None) 
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What `switchboard keys list` shows of a key: never the key, at most 8 hex of its hash.
+
+    `id` is None for a key from SWITCHBOARD_API_KEYS: it lives in the environment, not in the
+    database, so only removing it there (and restarting) withdraws it."""
+
+    id: int | None
+    identity: str
+    scopes: frozenset[str]
+    hash_prefix: str
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+def list_keys(engine: Engine, env_keys: dict[str, Principal]) -> list[KeyInfo]:
+    """The database's keys (oldest first), then the environment's."""
+    query = select(api_keys).order_by(api_keys.c.id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    stored = [
+        KeyInfo(
+            id=row.id,
+            identity=identity_of(row.key_hash, row.name),
+            scopes=frozenset(row.scopes.split(",")),
+            hash_prefix=row.key_hash[:8],
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+        for row in rows
+    ]
+    from_env = [KeyInfo(None, p.identity, p.scopes, digest[:8]) for digest, p in env_keys.items()]
+    return stored + from_env
+
+
+def revoke_key(engine: Engine, key_id: int) -> datetime | None:
+    """Mark a database key revoked (the row stays, for `list` and audits); returns when it was
+    revoked, the earlier time if it already was, or None when no key has this id."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        row = conn.execute(select(api_keys.c.revoked_at).where(api_keys.c.id == key_id)).first()
+        if row is None:
+            return None
+        if row.revoked_at is not None:
+            return row.revoked_at
+        conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=now))
+    return now
+
+
 def any_db_keys(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(api_keys.c.id).limit(1)).first() is not None
 
 
 def principal_of(key: str, env_keys: dict[str, Principal], engine: Engine) -> Principal | None:
-    """The key's owner and scopes, or None for a key the service does not know."""
+    """The key's owner and scopes, or None for a key the service does not know (or that was
+    revoked: read on every request, so a revocation holds from the next one on)."""
     digest = hash_key(key)
     for known, principal in env_keys.items():
         if hmac.compare_digest(known, digest):
             return principal
-    query = select(api_keys.c.scopes, api_keys.c.name).where(api_keys.c.key_hash == digest)
+    query = select(api_keys.c.scopes, api_keys.c.name).where(
+        api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)
+    )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:

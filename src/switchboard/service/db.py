@@ -67,6 +67,9 @@ api_keys = Table(
     Column("scopes", String(200), nullable=False),
     # Whose key (migration 0005): the identity verdicts are recorded under; NULL = `key:<hash>`.
     Column("name", String(100), nullable=True),
+    # When `switchboard keys revoke` withdrew the key (migration 0007); NULL = active. A revoked
+    # row stays, so `keys list` and audits still show who had which key.
+    _when("revoked_at", nullable=True),
 )
 
 # The review page's server-side sessions (migration 0005; service/sessions.py). The key is the

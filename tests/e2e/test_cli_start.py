@@ -1,0 +1,55 @@
+"""What the command line says about itself and what a start prints: version, key, curl line."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchboard import __version__
+from switchboard.cli import main
+from switchboard.cli.service import key_banner, prepare
+from switchboard.settings import Settings
+
+URL = "http://127.0.0.1:8031"
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"switchboard {__version__}\n"
+    assert __version__ != "0+unknown", "the package is installed, so it has a real version"
+
+
+def test_first_start_prints_the_new_key_and_a_curl_for_the_served_port(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check `make run PORT=8031`'s first start: the demo key, how to set KEY, curl on :8031."""
+    prepare(settings, None, URL)
+    err = capsys.readouterr().err
+    key = next(w for w in err.split() if w.startswith("sb_"))
+    assert f"export KEY={key}" in err
+    assert 'Authorization: Bearer $KEY"' in err and f"{URL}/v1/score" in err
+    assert ":8000" not in err
+
+
+def test_later_start_prints_no_old_key_but_how_to_make_one(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check a second start never prints a key (none is stored) and says how to get one."""
+    prepare(settings, None, URL)
+    first = capsys.readouterr().err
+    prepare(settings, None, URL)
+    again = capsys.readouterr().err
+    assert "sb_" in first and "sb_" not in again
+    assert "keys create --scopes score" in again and "keys list" in again
+    assert f"{URL}/v1/score" in again
+
+
+def test_banner_with_env_keys_points_at_the_variable() -> None:
+    text = key_banner(URL, None, env_keys=True)
+    assert "SWITCHBOARD_API_KEYS" in text and f"{URL}/v1/score" in text
+
+
+def test_banner_names_the_command_that_runs_here() -> None:
+    text = key_banner(URL, None, env_keys=False, command=".venv/bin/switchboard")
+    assert "export KEY=$(.venv/bin/switchboard keys create --scopes score)" in text
