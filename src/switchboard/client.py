@@ -7,7 +7,9 @@ For an SMMS (or a script) written in Python: `pip install 'switchboard[client]'`
         out.tier.level, out.reply.action, [r.id for r in out.responders]
 
 Answers are the service's own msgspec Structs (`switchboard.service.schemas`, which imports
-nothing but msgspec), so this module needs neither Litestar, SQLAlchemy nor MLflow.
+nothing but msgspec), so importing this module loads neither Litestar, SQLAlchemy nor MLflow:
+a client process stays small and starts fast. (Installing the `switchboard` distribution still
+installs the service's dependencies; the extra only adds httpx.)
 
 Retries. Connection errors, timeouts and the answers 429, 502, 503 and 504 are retried up to
 `retries` times, waiting `backoff * 2**n` seconds with random jitter (half to all of it), or

@@ -178,8 +178,8 @@ def test_retried_score_is_replayed_not_rescored(client: TestClient) -> None:
 
 
 def test_client_imports_nothing_heavy() -> None:
-    """Check that `import switchboard.client` pulls in neither Litestar, SQLAlchemy nor MLflow,
-    so an SMMS installs only `switchboard[client]`'s httpx and msgspec to use it."""
+    """Check that `import switchboard.client` loads neither Litestar, SQLAlchemy nor MLflow
+    (nor the ML stack): a client process needs only httpx and msgspec in memory."""
     code = (
         "import sys, switchboard.client; "
         "print(sorted(m for m in ('litestar', 'sqlalchemy', 'mlflow', 'sklearn', 'numpy') "
