@@ -68,6 +68,21 @@ class Settings:
     # Shadow mode (service/shadow.py): at most this many mentions wait for the challenger;
     # past it new ones are not shadow-scored (counted as dropped), so scoring never waits.
     shadow_queue: int = 10_000
+    # Crisis webhook (service/webhook.py): every newly scored tier-5 mention is POSTed to this
+    # URL as a signed `crisis_escalation` event. Empty (the default) turns it off.
+    crisis_webhook_url: str = ""
+    # HMAC-SHA256 key of the `X-Switchboard-Signature` header; required when the URL is set
+    # (the service refuses to start without it). Share it with the receiver only.
+    crisis_webhook_secret: str = ""
+    # Attempts per event before it is marked failed (listed by GET /v1/webhooks/deliveries).
+    crisis_webhook_attempts: int = 5
+    # Wait before the 2nd attempt, doubling after each failure: 10, 20, 40, 80 s by default, so
+    # a receiver down for up to ~2.5 minutes still gets the event.
+    crisis_webhook_backoff_s: float = 10.0
+    # Connect + read timeout of one attempt; the worker thread never waits longer per try.
+    crisis_webhook_timeout_s: float = 5.0
+    # Events waiting to be recorded by the worker; past it new ones are dropped and logged.
+    crisis_webhook_queue: int = 1000
     log_level: str = "INFO"
 
     @property

@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
-from switchboard.service import activity, review, shadow
+from switchboard.service import activity, review, shadow, webhook
 from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from switchboard.service.db import make_engine, migrate
@@ -33,8 +33,10 @@ from switchboard.service.routes.ops import health, metrics, ready
 from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
 from switchboard.service.routes.roster import MentionController, ResponderController
 from switchboard.service.routes.scoring import ScoreController
+from switchboard.service.routes.webhooks import WebhookController
 from switchboard.service.sessions import STORE_NAME, SqlStore
 from switchboard.service.shadow import Shadow
+from switchboard.service.webhook import CrisisWebhook
 from switchboard.settings import Settings, get_settings
 
 
@@ -51,6 +53,7 @@ def provide_settings(state: State) -> Settings:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; database, model and policy are set up when it starts, not here."""
     settings = settings or get_settings()
+    webhook.check_config(settings)  # a webhook URL without a secret: refuse to start
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             with engine.begin() as conn:
                 activity.purge(conn, now)
                 shadow.purge(conn, settings.prediction_retention_days, now)
+                webhook.purge(conn, settings.prediction_retention_days, now)
 
         retention()
         app.state.log = PredictionLog(
@@ -79,9 +83,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.metrics.model_version(app.state.router.bundle.version)
         app.state.shadow = Shadow(engine, app.state.metrics, settings.shadow_queue)
         load_challenger(settings, app.state.policy, app.state.shadow)
+        if settings.crisis_webhook_url:  # its thread records, then sends, tier-5 events
+            app.state.webhook = CrisisWebhook(engine, settings)
         try:
             yield
         finally:
+            if app.state.webhook is not None:  # queued events are recorded before it stops
+                app.state.webhook.close()
             app.state.shadow.close()  # before the engine goes: the batch in hand is stored
             app.state.log.close()  # what is journalled is copied before the engine goes
             engine.dispose()
@@ -90,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             ScoreController,
             ModelController,
+            WebhookController,
             ResponderController,
             MentionController,
             ReviewController,
@@ -112,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "router": None,
                 "log": None,
                 "shadow": None,
+                "webhook": None,
                 "roster_cache": TTLCache(ROSTER_TTL_S),
                 "brand_volume_cache": TTLCache(VOLUME_TTL_S),
                 "author_history_cache": TTLCache(AUTHOR_TTL_S),

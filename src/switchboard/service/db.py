@@ -206,6 +206,25 @@ shadow_predictions = Table(
     Index("ix_shadow_predictions_pair", "challenger_version", "champion_version", "id"),
 )
 
+# Crisis webhook deliveries (migration 0008; service/webhook.py): one row per tier-5 mention,
+# written before the first attempt, so a restart resends what was pending. `id` is the delivery
+# id the receiver sees (X-Switchboard-Delivery); `mention_id` is unique, so no replica sends a
+# mention twice. Pending: `delivered_at` and `next_attempt_at` NULL / set; delivered:
+# `delivered_at` set; failed (attempts used up): both NULL.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("mention_id", String(200), nullable=False, unique=True),
+    _when("created_at", nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_status", Integer, nullable=True),  # the receiver's HTTP status, if it answered
+    Column("last_error", String(500), nullable=True),
+    _when("delivered_at", nullable=True),
+    _when("next_attempt_at", nullable=True, index=True),
+    Column("payload", JSON, nullable=False),  # the event as sent, without the signature
+)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

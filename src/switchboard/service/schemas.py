@@ -332,3 +332,23 @@ class ShadowOut(msgspec.Struct, kw_only=True):
     reply_confusion: dict[str, dict[str, int]]  # champion action -> challenger action -> count
     disagreements: list[ShadowExample]  # the most recent, newest first
     process: ShadowProcess
+
+
+# --- crisis webhook (service/webhook.py) ---------------------------------------------------
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True):
+    """One crisis event and how its delivery to the webhook went."""
+
+    id: str  # the delivery id the receiver saw in X-Switchboard-Delivery
+    mention_id: str
+    status: DeliveryStatus  # failed: every attempt was made and none got a 2xx
+    tier: int
+    created_at: Timestamp
+    attempts: int
+    last_status: int | None  # the receiver's last HTTP status; null if it never answered
+    last_error: str | None
+    delivered_at: Timestamp | None
+    next_attempt_at: Timestamp | None

@@ -104,6 +104,8 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
         state.shadow.submit(
             router.bundle.version, [r.mention for r in recs], recs, contexts, roster, now
         )
+    if state.webhook is not None:  # a list append; tier-5 results go out on its own thread
+        state.webhook.submit(results, now)
     for row in rows:
         if row["author_id"]:
             state.author_history_cache.update(
