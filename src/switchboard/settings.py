@@ -69,6 +69,13 @@ class Settings:
     # past it new ones are not shadow-scored (counted as dropped), so scoring never waits.
     shadow_queue: int = 10_000
     log_level: str = "INFO"
+    # Log lines on stderr (service/logs.py): `json`, one JSON object per line for a log
+    # shipper, or `text` for a human at a terminal. The app's, uvicorn's and Alembic's alike.
+    log_format: str = "json"
+    # Empty: /metrics counts this process only, in memory. A directory: prometheus_client's
+    # multiprocess mode, so that with `switchboard serve --workers N` /metrics adds up every
+    # worker; `switchboard serve` empties it at start (service/metrics.py).
+    metrics_dir: str = ""
 
     @property
     def registry_path(self) -> Path:
