@@ -84,6 +84,13 @@ class Settings:
     # Events waiting to be recorded by the worker; past it new ones are dropped and logged.
     crisis_webhook_queue: int = 1000
     log_level: str = "INFO"
+    # Log lines on stderr (service/logs.py): `json`, one JSON object per line for a log
+    # shipper, or `text` for a human at a terminal. The app's, uvicorn's and Alembic's alike.
+    log_format: str = "json"
+    # Empty: /metrics counts this process only, in memory. A directory: prometheus_client's
+    # multiprocess mode, so that with `switchboard serve --workers N` /metrics adds up every
+    # worker; `switchboard serve` empties it at start (service/metrics.py).
+    metrics_dir: str = ""
 
     @property
     def registry_path(self) -> Path:

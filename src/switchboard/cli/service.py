@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -22,6 +23,9 @@ from switchboard.data.shipped import (
     load_default_training,
 )
 from switchboard.settings import Settings
+
+log = logging.getLogger("switchboard.serve")
+APP_FACTORY = "switchboard.service.app:create_app"
 
 if TYPE_CHECKING:  # the service stack is imported by the commands that use it, not by --help
     from switchboard.service.auth import KeyInfo
@@ -80,23 +84,60 @@ def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
     if seed_roster is not None:
         added = store.seed_roster(engine, load_roster(seed_roster))
         if added:
-            print(f"seeded the roster with {added} responders from {seed_roster}", file=sys.stderr)
+            log.info("seeded the roster with %d responders from %s", added, seed_roster)
     new_key = None
+    # The demo key is printed for the person at the terminal, never logged: logs are shipped.
     if not settings.api_keys and not any_db_keys(engine):
         new_key = create_key(engine, frozenset(SCOPES))
     say(key_banner(url, new_key, bool(settings.api_keys), own_command()))
     engine.dispose()
 
 
+def empty_metrics_dir(directory: Path) -> None:
+    """Make the multiprocess metrics directory and drop the files of an earlier run (before any
+    worker starts: a worker must not delete what its siblings wrote), then point
+    prometheus_client at it; the workers inherit the variable. prometheus_client reads it when
+    it is first imported, so nothing here may import it (service.metrics does)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import logging.config
+
+    from switchboard.service.logs import log_config
+
+    if args.workers < 1:
+        raise CliError(f"--workers must be 1 or more, got {args.workers}")
+    try:
+        config = log_config(settings.log_format, settings.log_level)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    logging.config.dictConfig(config)  # Alembic's lines in prepare() are JSON too
+    if settings.metrics_dir:  # before prometheus_client is imported (service.app imports it)
+        empty_metrics_dir(Path(settings.metrics_dir))
+
     import uvicorn
 
     from switchboard.service.app import create_app
 
     prepare(settings, args.seed_roster, f"http://{args.host}:{args.port}")
-    say(f"Switchboard on http://{args.host}:{args.port} (OpenAPI at /schema)")
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    log.info("Switchboard on http://%s:%s (OpenAPI at /schema)", args.host, args.port)
+    common = {"host": args.host, "port": args.port, "log_config": config}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return 0
+    if not settings.metrics_dir:
+        log.warning(
+            "%d workers without SWITCHBOARD_METRICS_DIR: /metrics counts only the worker "
+            "that answers the scrape",
+            args.workers,
+        )
+    # Each worker builds its own app from the SWITCHBOARD_* environment (an import string is
+    # what uvicorn can hand to the processes it spawns).
+    uvicorn.run(APP_FACTORY, factory=True, workers=args.workers, **common)
     return 0
 
 
@@ -255,5 +296,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
     sub.choices["serve"].add_argument(
         "--seed-roster", type=Path, help="roster JSON, used if the roster is empty"
+    )
+    sub.choices["serve"].add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (default 1); set SWITCHBOARD_METRICS_DIR with more",
     )
     sub.choices["quickstart"].add_argument("--no-serve", action="store_true")

@@ -25,9 +25,11 @@ from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S,
 from switchboard.service.db import make_engine, migrate
 from switchboard.service.errors import EXCEPTION_HANDLERS, NotReady
 from switchboard.service.json_only import JsonBodiesOnly
+from switchboard.service.logs import litestar_logging
 from switchboard.service.metrics import Metrics
 from switchboard.service.openapi import docs_assets, document_bodies, openapi_config
 from switchboard.service.prediction_log import PredictionLog
+from switchboard.service.request_context import RequestContext
 from switchboard.service.routes.model import ModelController, load_challenger, load_router
 from switchboard.service.routes.ops import health, metrics, ready
 from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; database, model and policy are set up when it starts, not here."""
     settings = settings or get_settings()
     webhook.check_config(settings)  # a webhook URL without a secret: refuse to start
+    app_metrics = Metrics(settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.shadow.close()  # before the engine goes: the batch in hand is stored
             app.state.log.close()  # what is journalled is copied before the engine goes
             engine.dispose()
+            app.state.metrics.close()
 
     app = Litestar(
         route_handlers=[
@@ -116,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "policy": load_policy(settings.policy_file),
                 "env_keys": parse_keys(settings.api_keys),
-                "metrics": Metrics(),
+                "metrics": app_metrics,
                 "engine": None,
                 "router": None,
                 "log": None,
@@ -135,6 +139,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=2 * 1024 * 1024,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        # JSON (or text) lines for every logger of the process, applied here when the app is
+        # built, so `uvicorn --factory` gets them as well as `switchboard serve`.
+        logging_config=litestar_logging(settings.log_format, settings.log_level),
     )
     document_bodies(app, settings)
+    # Outermost, so unrouted 404/405s get a request id and are counted too.
+    app.asgi_handler = RequestContext(app.asgi_handler, app_metrics)
     return app

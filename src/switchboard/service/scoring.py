@@ -127,3 +127,19 @@ def prediction_row(
         "confidence": lowest_confidence(r),
         "review_reasons": join(None, reasons),
     }
+
+
+def log_fields(r: ScoreOut, latency_ms: float) -> dict:
+    """The scoring log line's fields: ids, versions and the decision; never the mention's
+    text (it may hold personal data) and nothing of the caller's key."""
+    return {
+        "mention_id": r.id,
+        "model_version": r.model_version,
+        "policy_version": r.policy_version,
+        "intent": r.intent.label if r.intent else None,
+        "reply_action": r.reply.action,
+        "tier": r.tier.level,
+        "abstain": r.abstain,
+        "latency_ms": round(latency_ms, 3),
+        "replayed": r.replayed,
+    }

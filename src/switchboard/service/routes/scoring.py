@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
@@ -20,10 +21,24 @@ from switchboard.service.auth import require
 from switchboard.service.errors import Conflict, InvalidInput
 from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
-from switchboard.service.scoring import check_text, prediction_row, to_mention, to_response
+from switchboard.service.scoring import (
+    check_text,
+    log_fields,
+    prediction_row,
+    to_mention,
+    to_response,
+)
 from switchboard.settings import Settings
 
 V = TypeVar("V")
+log = logging.getLogger("switchboard.scoring")
+
+
+def _log_scored(results: list[ScoreOut], seconds: float) -> None:
+    """One line per mention, with its share of the call's wall time; never the text."""
+    latency_ms = seconds * 1000 / len(results)
+    for r in results:
+        log.info("mention scored", extra=log_fields(r, latency_ms))
 
 
 def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
@@ -111,7 +126,7 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
             state.author_history_cache.update(
                 row["author_id"], lambda h, row=row: activity.history_after(h, row)
             )
-    state.metrics.observe(results, latency_ms / 1000)
+    state.metrics.observe(results)
     return results
 
 
@@ -145,7 +160,12 @@ class ScoreController(Controller):
     ) -> ScoreOut:
         """Recommend reply, tier, priority, SLA and responders for one mention."""
         check_text(data, "$.text", settings.max_text_chars)
-        return _score_and_log(state, router, [data])[0]
+        started = time.perf_counter()
+        results = _score_and_log(state, router, [data])
+        seconds = time.perf_counter() - started
+        state.metrics.single(seconds)
+        _log_scored(results, seconds)
+        return results[0]
 
     @post(
         "/batch",
@@ -172,4 +192,9 @@ class ScoreController(Controller):
             )
         for i, m in enumerate(data.mentions):
             check_text(m, f"$.mentions[{i}].text", settings.max_text_chars)
-        return BatchOut(results=_score_and_log(state, router, data.mentions))
+        started = time.perf_counter()
+        results = _score_and_log(state, router, data.mentions)
+        seconds = time.perf_counter() - started
+        state.metrics.batch(seconds, len(results))
+        _log_scored(results, seconds)
+        return BatchOut(results=results)
