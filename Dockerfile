@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The scoring service, without the training stack: `switchboard[serve]` from the project's own
 # wheel, plus the MiniLM weights the cascade's second opinion reads (as `make install` does).
 # The image trains nothing: mount a data dir that holds a trained model (README "Container").

@@ -6,7 +6,7 @@ import pytest
 
 from switchboard import __version__
 from switchboard.cli import main
-from switchboard.cli.service import key_banner, prepare
+from switchboard.cli.service import client_url, key_banner, prepare
 from switchboard.settings import Settings
 
 URL = "http://127.0.0.1:8031"
@@ -53,3 +53,17 @@ def test_banner_with_env_keys_points_at_the_variable() -> None:
 def test_banner_names_the_command_that_runs_here() -> None:
     text = key_banner(URL, None, env_keys=False, command=".venv/bin/switchboard")
     assert "export KEY=$(.venv/bin/switchboard keys create --scopes score)" in text
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8031"),
+        ("0.0.0.0", "http://127.0.0.1:8031"),
+        ("::1", "http://[::1]:8031"),
+        ("sb.internal", "http://sb.internal:8031"),
+    ],
+)
+def test_curl_example_names_an_address_a_client_can_use(host: str, url: str) -> None:
+    """Check a wildcard bind (the container's 0.0.0.0) prints the loopback, not 0.0.0.0."""
+    assert client_url(host, 8031) == url

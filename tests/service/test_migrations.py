@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert, select
 
 from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity
+from switchboard.service.auth import hash_key
 from switchboard.service.db import MIGRATIONS, make_engine, migrate, predictions, reviews
 
 
@@ -59,3 +60,22 @@ def test_upgrade_keeps_one_prediction_per_mention_and_its_reviews(tmp_path: Path
     assert reviewed == [dup_id], "the review moved to the prediction that was kept"
     history = activity.author_history(engine, ["rita"], datetime.now(UTC))
     assert history == {"rita": AuthorHistory(2, 2, 0, 2)}, "counters back-filled from the log"
+
+
+def test_upgrade_adds_key_revocation_and_keeps_the_keys(tmp_path: Path) -> None:
+    """Check 0007 adds `revoked_at` to a 0006 database whose keys keep working until revoked."""
+    from switchboard.service.auth import principal_of, revoke_key
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE api_keys DROP COLUMN revoked_at")  # as 0006 made it
+        conn.exec_driver_sql(
+            "INSERT INTO api_keys (key_hash, created_at, scopes, name) "
+            f"VALUES ('{hash_key('old-key')}', '2026-01-01 00:00:00', 'score', 'ops')"
+        )
+    migrate(engine)
+    assert principal_of("old-key", {}, engine).identity == "ops"
+    assert revoke_key(engine, 1) is not None
+    assert principal_of("old-key", {}, engine) is None
+    engine.dispose()

@@ -320,3 +320,21 @@ def test_secure_cookies_setting_reads_true_or_false_only() -> None:
     assert Settings.from_env({}).secure_cookies is False
     with pytest.raises(ValueError, match="SWITCHBOARD_SECURE_COOKIES must be true or false"):
         Settings.from_env({"SWITCHBOARD_SECURE_COOKIES": "ture"})
+
+
+def test_revoking_a_key_ends_its_review_sessions(
+    page: TestClient, service_settings: Settings
+) -> None:
+    """Check a page session signed in with a stored key ends once `keys revoke` withdraws it."""
+    from switchboard.cli import main
+
+    key = create_key(page.app.state.engine, frozenset({"review"}), "alice")
+    token = sign_in(page, key)
+    assert page.get("/review", follow_redirects=False).status_code == 200
+    assert main(["keys", "revoke", "1"], service_settings) == 0
+    r = page.get("/review", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/review/login"
+    r = page.post(f"/review/api/{_pid(page)}", json=ACCEPT, headers={"x-csrf-token": token})
+    assert r.status_code == 401
+    with page.app.state.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(review_sessions)).scalar() == 0

@@ -71,6 +71,14 @@ def key_banner(url: str, new_key: str | None, env_keys: bool, command: str = "sw
     return head + "\n" + CURL.format(url=url)
 
 
+def client_url(host: str, port: int) -> str:
+    """The address a client on this machine uses: a wildcard bind (0.0.0.0, ::) is no address
+    to send a request to, so the curl example names the loopback instead."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
     """Migrate, seed an empty roster, and make a demo key when no key exists at all; say how
     to call the service at `url` either way."""
@@ -123,7 +131,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from switchboard.service.app import create_app
 
-    prepare(settings, args.seed_roster, f"http://{args.host}:{args.port}")
+    prepare(settings, args.seed_roster, client_url(args.host, args.port))
     log.info("Switchboard on http://%s:%s (OpenAPI at /schema)", args.host, args.port)
     common = {"host": args.host, "port": args.port, "log_config": config}
     if args.workers == 1:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from litestar.connection import ASGIConnection
@@ -38,6 +38,9 @@ class Principal:
 
     identity: str
     scopes: frozenset[str]
+    # The api_keys row of a stored key (None for SWITCHBOARD_API_KEYS): a review session keeps
+    # it, never the key or its hash, so that revoking the key also ends the session.
+    key_id: int | None = field(default=None, compare=False)
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
@@ -173,14 +176,21 @@ def principal_of(key: str, env_keys: dict[str, Principal], engine: Engine) -> Pr
     for known, principal in env_keys.items():
         if hmac.compare_digest(known, digest):
             return principal
-    query = select(api_keys.c.scopes, api_keys.c.name).where(
+    query = select(api_keys.c.id, api_keys.c.scopes, api_keys.c.name).where(
         api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)
     )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:
         return None
-    return Principal(identity_of(digest, row.name), frozenset(row.scopes.split(",")))
+    return Principal(identity_of(digest, row.name), frozenset(row.scopes.split(",")), row.id)
+
+
+def key_active(engine: Engine, key_id: int) -> bool:
+    """Whether the stored key with this id still exists unrevoked (a review session's check)."""
+    query = select(api_keys.c.id).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 def presented_key(connection: ASGIConnection) -> str | None:

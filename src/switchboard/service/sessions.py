@@ -225,11 +225,13 @@ def check_csrf(connection: ASGIConnection, presented: str | None) -> None:
 
 
 def sign_in(connection: ASGIConnection, principal: Principal) -> None:
-    """A new session (new id, new token) holding who signed in and their scopes: never the key."""
+    """A new session (new id, new token) holding who signed in and their scopes: never the key,
+    only a stored key's row id, so that `switchboard keys revoke` ends the session too."""
     connection.set_session(
         {
             "identity": principal.identity,
             "scopes": sorted(principal.scopes),
+            "key_id": principal.key_id,
             "csrf": new_token(),
             "signed_in_at": datetime.now(UTC).isoformat(),
             NEW_SESSION: True,
@@ -247,4 +249,5 @@ def signed_in(connection: ASGIConnection) -> Principal | None:
     session = connection.session
     if not session.get("identity"):
         return None
-    return Principal(session["identity"], frozenset(session.get("scopes", ())))
+    scopes = frozenset(session.get("scopes", ()))
+    return Principal(session["identity"], scopes, session.get("key_id"))

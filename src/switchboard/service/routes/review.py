@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 
 from switchboard.routing.router import Router
 from switchboard.service import review, sessions, store
-from switchboard.service.auth import Principal, authorise, check, require
+from switchboard.service.auth import Principal, authorise, check, key_active, require
 from switchboard.service.errors import ClientError, Forbidden, InvalidInput, Unauthorized
 from switchboard.service.openapi import (
     BEARER,
@@ -195,9 +195,15 @@ class ReviewController(Controller):
 
 
 def reviewer_in(request: Request) -> Principal | None:
-    """The session's reviewer, or None (not signed in, expired, signed out, or no review scope)."""
+    """The session's reviewer, or None (not signed in, expired, signed out, no review scope, or
+    the key it signed in with has been revoked since)."""
     who = sessions.signed_in(request)
-    return who if who is not None and who.may("review") else None
+    if who is None or not who.may("review"):
+        return None
+    if who.key_id is not None and not key_active(request.app.state.engine, who.key_id):
+        sessions.sign_out(request)  # the stored session goes too
+        return None
+    return who
 
 
 def login_page(request: Request, error: str | None, status: int = 200) -> Template:
