@@ -110,7 +110,7 @@ def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page, ser
     assert page.text_content("#reviewed-count") == "1"
     assert page.text_content("#heads tr[data-head=tier] .accuracy").strip() == "0.0 %"
     assert page.text_content("#kpi-crisis").strip() == "1"
-    assert page.locator("#agreement rect").count() == 1
+    assert page.locator("#agreement rect.bar").count() == 1
     assert [v["reviewer"] for v in _verdicts(server)] == [REVIEWER]
 
     page.click("#logout button[type=submit]")  # sign out: back to the form, session gone

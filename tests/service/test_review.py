@@ -33,6 +33,22 @@ def test_crisis_mentions_join_the_review_queue_first(client: TestClient) -> None
     assert _queue(client, tier=5)["total"] == 1
 
 
+def test_queue_items_say_who_posted_where_and_when(client: TestClient) -> None:
+    """Check the mention's own channel, author and posted time reach the queue, and that a
+    mention sent without them says so (None) instead of borrowing the scored time."""
+    author = {"id": "jane_doe", "followers": 12345, "verified": True}
+    sent = {"id": "full", "text": CRISIS, "channel": "twitter", "author": author}
+    sent["created_at"] = "2026-11-20T09:30:00Z"
+    assert client.post("/v1/score", json=sent).status_code == 200
+    assert client.post("/v1/score", json={"id": "bare", "text": CRISIS}).status_code == 200
+    items = {i["mention_id"]: i for i in _queue(client, status="all")["items"]}
+    full, bare = items["full"], items["bare"]
+    assert full["posted_at"] == "2026-11-20T09:30:00Z" and full["channel"] == "twitter"
+    assert full["author"] == {"id": "jane_doe", "followers": 12345, "verified": True}
+    assert full["created_at"] != full["posted_at"]  # scored now, posted days ago
+    assert bare["posted_at"] is None and bare["channel"] is None and bare["author"] is None
+
+
 def test_random_sample_is_reproducible_and_about_the_rate() -> None:
     ids = [f"m{i}" for i in range(20_000)]
     share = sum(in_random_sample(i, 0.02) for i in ids) / len(ids)

@@ -22,6 +22,7 @@ from switchboard.service import sampling
 from switchboard.service.db import outcomes, predictions, responders, reviews
 from switchboard.service.errors import InvalidInput, NotFound
 from switchboard.service.schemas import (
+    Author,
     DayAgreement,
     HeadAccuracy,
     Kpis,
@@ -120,6 +121,7 @@ def _utc(when: datetime) -> datetime:
 
 
 def _item(row: Any, history: list[ReviewOut]) -> ReviewItem:
+    sent = row.mention if isinstance(row.mention, dict) else {}
     return ReviewItem(
         prediction_id=row.id,
         mention_id=row.mention_id,
@@ -128,7 +130,30 @@ def _item(row: Any, history: list[ReviewOut]) -> ReviewItem:
         reasons=(row.review_reasons or "").split(",") if row.review_reasons else [],
         prediction=msgspec.convert(row.output, ScoreOut),
         reviews=history,
+        posted_at=_posted_at(sent.get("created_at")),
+        channel=sent.get("channel") or None,
+        author=_author(sent.get("author")),
     )
+
+
+def _posted_at(value: Any) -> datetime | None:
+    """The mention's own time as logged (RFC 3339 text); None when absent or unreadable, so a
+    reviewer is shown the scored time, labelled as such, rather than a wrong posted time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _author(value: Any) -> Author | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return msgspec.convert(value, Author)
+    except msgspec.ValidationError:
+        return None
 
 
 def predicted_labels(p: ScoreOut) -> dict[str, Any]:

@@ -239,6 +239,12 @@ class ReviewItem(msgspec.Struct, kw_only=True):
     reasons: list[str]
     prediction: ScoreOut
     reviews: list[ReviewOut]  # oldest first; the last one counts
+    # From the mention as the SMMS sent it (None when it sent none, or for rows logged before
+    # migration 0003). `created_at` above is when Switchboard scored it; `posted_at` is when
+    # the author posted it.
+    posted_at: datetime | None = None
+    channel: str | None = None
+    author: Author | None = None
 
 
 class QueueOut(msgspec.Struct, kw_only=True):

@@ -27,6 +27,7 @@ from litestar.response import Redirect, Template
 from switchboard.routing.router import Router
 from switchboard.service import review, sessions, store
 from switchboard.service.auth import Principal, authorise, check, key_active, require
+from switchboard.service.charts import agreement_svg
 from switchboard.service.errors import ClientError, Forbidden, InvalidInput, Unauthorized
 from switchboard.service.openapi import (
     BEARER,
@@ -37,6 +38,7 @@ from switchboard.service.openapi import (
     TIER_QUERY,
     errors,
 )
+from switchboard.service.page_format import compact_count, time_tag
 from switchboard.service.sampling import REASONS
 from switchboard.service.schemas import (
     INT_MAX,
@@ -283,12 +285,17 @@ class ReviewPage(Controller):
         if reviewer is None:
             return Redirect("/review/login")
         state.log.flush()
+        intents = sorted(known_intents(router))
+        roster = store.list_responders(state.engine)
         context: dict[str, Any] = {
             "filters": queue_query,
             "reasons": REASONS,
             "statuses": review.STATUSES,
-            "intents": sorted(known_intents(router)),
-            "responders": [r.id for r in store.list_responders(state.engine)],
+            "intents": intents,
+            "responders": [(r.id, r.name or r.id) for r in roster],
+            "names": {r.id: r.name or r.id for r in roster},
+            "compact": compact_count,
+            "when": time_tag,
             **page_context(request, reviewer),
             "error": None,
             "items": [],
@@ -297,8 +304,10 @@ class ReviewPage(Controller):
         }  # fmt: skip
         try:
             f = queue_filter(queue_query)
+            if f.intent and f.intent not in intents:
+                raise InvalidInput(f"intent {f.intent!r} is not one the model knows", "intent")
         except InvalidInput as exc:
-            context["error"] = exc.detail
+            context["error"] = filter_error(exc, intents)
             return Template("review.html", context=context, status_code=400)
         items, total = review.queue(state.engine, f, PAGE_SIZE, 0)
         context["query"] = urlencode({k: v for k, v in context["filters"].items() if v})
@@ -314,9 +323,27 @@ class ReviewPage(Controller):
         state.log.flush()
         s = review.summary(state.engine)
         cols = sorted({c for row in s.intent_confusion.values() for c in row})
-        context = {"s": s, "chart": agreement_chart(s), "confusion_cols": cols}
+        context = {"s": s, "chart": agreement_svg(s.agreement), "confusion_cols": cols}
         context |= page_context(request, reviewer)
         return Template("summary.html", context=context)
+
+
+def filter_error(exc: InvalidInput, intents: list[str]) -> dict[str, str]:
+    """What the page says about a bad filter: which one, what was wrong, what it accepts."""
+    dates = "a date like 2026-11-23 (or an ISO 8601 date-time); empty for no limit"
+    allowed = {
+        "status": ", ".join(review.STATUSES),
+        "tier": "1, 2, 3, 4, 5; empty for any",
+        "intent": ", ".join(intents) + "; empty for any",
+        "reason": ", ".join(REASONS) + "; empty for any",
+        "since": dates,
+        "until": dates,
+    }
+    field = exc.field or "filter"
+    hint = allowed.get(field, "")
+    if hint.split(";")[0] in exc.detail:  # the detail already lists them: say it once
+        hint = ""
+    return {"field": field, "detail": exc.detail, "allowed": hint}
 
 
 def _int(value: str | None, field: str) -> int | None:
@@ -326,25 +353,6 @@ def _int(value: str | None, field: str) -> int | None:
         return int(value)
     except ValueError as exc:
         raise InvalidInput(f"{field} must be a whole number, got {value!r}", field) from exc
-
-
-def agreement_chart(s: SummaryOut, width: int = 600, height: int = 160) -> list[dict[str, Any]]:
-    """Bars for an inline SVG: one per day, height = agreement (no chart library needed)."""
-    days = s.agreement[-30:]
-    if not days:
-        return []
-    step = width / len(days)
-    return [
-        {
-            "x": round(i * step + 2, 1),
-            "w": round(max(step - 4, 1), 1),
-            "h": round(d.agreement * (height - 20), 1),
-            "y": round(height - 20 - d.agreement * (height - 20), 1),
-            "label": f"{d.day}: {d.agreement:.0%} of {d.reviewed}",
-            "day": d.day[5:],
-        }
-        for i, d in enumerate(days)
-    ]
 
 
 def review_page(settings: Settings) -> Mount:
