@@ -21,6 +21,7 @@ service all go through it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -34,6 +35,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from switchboard.ml.text import SURFACE_NAMES, normalise, surface_stats
+
+# Words whose n-gram columns an explanation remembers (`CaseFeatures.word_columns`), per
+# featuriser: a few MB at most, emptied when full.
+WORD_CACHE = 50_000
 
 CHANNELS: tuple[str, ...] = ("twitter", "facebook", "instagram", "review", "forum", "other")
 Columns = Mapping[str, Sequence[Any]]
@@ -263,6 +268,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_blocks", None)  # derived from the vectorisers; rebuilt after loading
+        state.pop("_words", None)
         return state
 
     def _fitted_blocks(self) -> tuple[_Block, _Block]:
@@ -332,6 +338,56 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Columns) -> sp.csr_matrix:
         return self.rows(X).to_csr()
+
+    @property
+    def text_width(self) -> int:
+        """Columns of the text blocks (word and char n-grams); meta features come after."""
+        return self.n_features_out_ - len(META_NAMES)
+
+    def word_columns(
+        self, words: Sequence[str]
+    ) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
+        """Which feature columns each of a text's words accounts for: an explanation maps the
+        heads' per-column contributions back onto the words of the mention.
+
+        `words` are the text's whitespace-separated words as written; each is normalised on its
+        own (what `normalise` does to a whole text, up to placeholders spanning a space). Per
+        word: the columns of its character n-grams and its word unigrams, repeated as often as
+        they occur; then each word n-gram longer than one as (column, first word, last word).
+        """
+        word, _ = self._fitted_blocks()
+        lo, hi = self.word_.ngram_range
+        vocab, tokens, per_word = word.vocabulary, [], []
+        for i, raw in enumerate(words):
+            cols, toks = self._one_word(raw)
+            tokens += [(t, i) for t in toks]
+            per_word.append(cols)
+        spans = []
+        for n in range(max(lo, 2), hi + 1):
+            for k in range(len(tokens) - n + 1):
+                c = vocab.get(" ".join(t for t, _ in tokens[k : k + n]))
+                if c is not None:
+                    spans.append((c + word.offset, tokens[k][1], tokens[k + n - 1][1]))
+        return per_word, spans
+
+    def _one_word(self, raw: str) -> tuple[list[int], tuple[str, ...]]:
+        """A word's n-gram columns and word tokens, remembered: most words of a mention ("my",
+        "order") were seen in an earlier one, and normalising and cutting them is the cost."""
+        cache = getattr(self, "_words", None)
+        if cache is None or len(cache) >= WORD_CACHE:
+            cache = self._words = {}  # derived, dropped when full; never pickled
+        known = cache.get(raw)
+        if known is not None:
+            return known
+        word, char = self._fitted_blocks()
+        text = normalise(raw)
+        grams = map(char.vocabulary.get, char.analyse(text))
+        cols = [c + char.offset for c in grams if c is not None]
+        toks = tuple(re.findall(self.word_.token_pattern, text))
+        if self.word_.ngram_range[0] <= 1:
+            cols += [word.vocabulary[t] + word.offset for t in toks if t in word.vocabulary]
+        cache[raw] = cols, toks
+        return cols, toks
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "word_")

@@ -142,7 +142,7 @@ def _crisis(
     policy: Policy,
 ) -> list[RuleHit]:
     hits = [
-        RuleHit(f"crisis_{c}", f"'{c}' cue in text")
+        RuleHit(f"crisis_{c}", f"'{c}' cue in text", cue=c)
         for c in policy.get("crisis", "cues")
         if c in cues
     ]
@@ -182,7 +182,7 @@ def _no_reply(
             f"{author.recent_abusive} abusive / {author.recent_negative} negative recent mentions",
         )
     if "abuse" in cues and not cues & {"question", "request"}:
-        return RuleHit("abuse", "wishes the brand harm, asks nothing")
+        return RuleHit("abuse", "wishes the brand harm, asks nothing", cue="abuse")
     if intent in policy.get("no_reply", "intents") and _trusted(heads.get("intent"), policy):
         return RuleHit(str(intent), f"model predicts {intent}")
     actionable = heads.get("actionable")
@@ -288,6 +288,7 @@ def _draft(
         RuleHit(
             "private_account_specific" if c != "regulated" else "private_regulated",
             f"'{c}' in text",
+            cue=c,
         )
         for c in policy.get("private", "cues")
         if c in cues
@@ -341,6 +342,22 @@ def _priority(
     return int(max(0, min(100, round(p))))
 
 
+def distinct(rules: Sequence[RuleHit]) -> tuple[RuleHit, ...]:
+    """Each rule code once, in first-seen order, with its most specific detail: the cues found
+    ("'order_number' in text; 'billing' in text", cues joined by commas) over the model's word
+    ("intent account_billing")."""
+    best: dict[str, RuleHit] = {}
+    for hit in rules:
+        have = best.get(hit.code)
+        if have is None or (hit.cue and not have.cue):
+            best[hit.code] = hit
+        elif hit.cue and hit.cue not in have.cue.split(","):
+            best[hit.code] = RuleHit(
+                hit.code, f"{have.detail}; {hit.detail}", f"{have.cue},{hit.cue}"
+            )
+    return tuple(best.values())
+
+
 def decide(
     mention: Mention,
     heads: Mapping[str, HeadPrediction],
@@ -372,7 +389,7 @@ def decide(
         priority=_priority(draft, heads, influence, policy),
         sla_seconds=sla,
         abstain=draft.abstain,
-        rules=tuple(draft.rules),
+        rules=distinct(draft.rules),
         responders=tuple(responders),
         responders_reason=why,
     )

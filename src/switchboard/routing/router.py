@@ -8,8 +8,8 @@ and every number the project reports is computed the way the service decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +17,13 @@ import numpy as np
 
 from switchboard.ml.bundle import Bundle, HeadPrediction
 from switchboard.ml.features import Rows
+from switchboard.routing.evidence import evidence
 from switchboard.routing.policy import Policy, decide, wants_second_opinion
 from switchboard.routing.ranking import rank_responders
 from switchboard.routing.types import (
     Context,
     Decision,
+    Evidence,
     Mention,
     RankedResponder,
     Responder,
@@ -39,6 +41,9 @@ class Recommendation:
     # Expertise of each roster member for this mention: kept so that the ranking can be redone
     # when presence and load change before anyone takes the mention (`Router.rerank`).
     expertise: dict[str, float]
+    # Per head, the words of the mention that moved it (routing/evidence.py); empty when the
+    # router explains nothing (`explain=0`).
+    evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
 
     @property
     def intent(self) -> str | None:
@@ -52,7 +57,8 @@ class Router:
     def __init__(self, bundle: Bundle, policy: Policy, explain: int = 0) -> None:
         self.bundle = bundle
         self.policy = policy
-        self.explain = explain  # top features per head in each explanation (0 = none)
+        # Top features per head in each explanation; 0 = no explanation (features or evidence).
+        self.explain = explain
 
     def vectorise(self, mentions: Sequence[Mention]) -> Rows:
         """The one feature matrix every head and the expertise model read."""
@@ -67,7 +73,8 @@ class Router:
         The cascade: the fast heads (~0.5 ms) decide every mention they are sure of; the
         transformer (~10 ms) is paid only for the rest (policy.toml `second_opinion_below`).
         Its heads come without feature explanations: their inputs are embedding dimensions,
-        which explain nothing to a care lead; the `second_opinion` rule says what decided."""
+        which explain nothing to a care lead; the `second_opinion` rule says what decided, and
+        the evidence words are those the fast heads weighed for or against its answers."""
         deep = self.bundle.deep
         asked = [deep is not None and wants_second_opinion(h, self.policy) for h in heads]
         unsure = [i for i, a in enumerate(asked) if a]
@@ -109,9 +116,12 @@ class Router:
         heads = self.bundle.predict_heads(X, explain=self.explain)
         asked = self.second_opinion(mentions, heads)
         expertise = self.expertise(X, heads, roster)
+        words = evidence(self.bundle, X, heads, mentions) if self.explain else [{}] * len(heads)
         return [
-            Recommendation(m, h, _noted(decide(m, h, c, roster, e, self.policy), a), e)
-            for m, h, c, e, a in zip(mentions, heads, contexts, expertise, asked, strict=True)
+            Recommendation(m, h, _noted(decide(m, h, c, roster, e, self.policy), a), e, w)
+            for m, h, c, e, a, w in zip(
+                mentions, heads, contexts, expertise, asked, words, strict=True
+            )
         ]
 
     def rerank(

@@ -73,6 +73,21 @@ class RuleHit:
 
     code: str
     detail: str = ""
+    # The cue that fired it, when a cue did ("billing"): routing/reasons.py quotes the words.
+    cue: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Words of the mention that pushed a head towards (weight > 0) or against its answer.
+
+    `text` is always `mention.text[start:end]`, so a page can highlight it in place.
+    """
+
+    text: str
+    start: int
+    end: int
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)

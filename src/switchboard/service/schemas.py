@@ -93,9 +93,50 @@ class Feature(msgspec.Struct, kw_only=True):
     weight: float  # how far this feature pushed the head towards its answer
 
 
+class Evidence(msgspec.Struct, kw_only=True):
+    """Words of the mention that moved a head: `text` is `mention.text[start:end]`."""
+
+    text: str
+    start: Annotated[int, Meta(ge=0)]
+    end: Annotated[int, Meta(ge=0)]
+    weight: Annotated[
+        float,
+        Meta(
+            description="How far these words pushed the head towards its answer (> 0) or "
+            "towards the runner-up (< 0)"
+        ),
+    ]
+
+
 class Explanation(msgspec.Struct, kw_only=True):
-    rules: list[Rule]
-    features: dict[str, list[Feature]]
+    """Why: sentences for people, evidence words to highlight, codes and features for machines.
+
+    `summary` and `evidence` default to empty so that answers stored before they existed
+    still decode (the review page renders stored answers)."""
+
+    rules: Annotated[
+        list[Rule],
+        Meta(description="The policy rules that fired, one per code, for machines and filters"),
+    ]
+    features: Annotated[
+        dict[str, list[Feature]],
+        Meta(
+            description="Raw model features per head (`w:` word n-grams, `c:` character "
+            "n-grams, `m:` meta features, semantic dimensions), for data scientists; read "
+            "`summary` and `evidence` instead"
+        ),
+    ]
+    summary: Annotated[
+        list[str],
+        Meta(description="The decision in care language, most decisive first, one per rule"),
+    ] = msgspec.field(default_factory=list)
+    evidence: Annotated[
+        dict[str, list[Evidence]],
+        Meta(
+            description="Per head, the words of the mention that pushed it towards (weight > 0) "
+            "or against its answer, strongest first, with character offsets into the text"
+        ),
+    ] = msgspec.field(default_factory=dict)
 
 
 class ScoreOut(msgspec.Struct, kw_only=True):

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchboard.ml.bundle import HeadPrediction
+from switchboard.routing.reasons import summary
 from switchboard.routing.router import Recommendation, Router
 from switchboard.routing.types import Context, Mention, Responder
 from switchboard.service.errors import InvalidInput
 from switchboard.service.sampling import join, lowest_confidence, reasons_at_scoring
 from switchboard.service.schemas import (
+    Evidence,
     Explanation,
     Feature,
     Label,
@@ -82,6 +84,11 @@ def to_response(rec: Recommendation, router: Router) -> ScoreOut:
         responders_reason=d.responders_reason,
         abstain=d.abstain,
         explanation=Explanation(
+            summary=summary(d, rec.mention, heads, router.policy),
+            evidence={
+                h: [Evidence(text=e.text, start=e.start, end=e.end, weight=e.weight) for e in ev]
+                for h, ev in rec.evidence.items()
+            },
             rules=[Rule(code=r.code, detail=r.detail) for r in d.rules],
             features={
                 h: [Feature(feature=f, weight=w) for f, w in p.top_features]
