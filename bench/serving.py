@@ -125,6 +125,7 @@ def _stages(router: Any, roster: list[Any], mentions: list[Any], now: datetime) 
     import msgspec
 
     from switchboard.ml.text import normalise
+    from switchboard.routing.evidence import evidence
     from switchboard.routing.policy import decide
     from switchboard.routing.types import Context
     from switchboard.service.scoring import to_mention, to_response
@@ -140,6 +141,7 @@ def _stages(router: Any, roster: list[Any], mentions: list[Any], now: datetime) 
         "vectorise": lambda i: router.vectorise([i[0]]),
         **{f"head:{n}": (lambda i, h=h: h.predict_proba(i[1])) for n, h in bundle.heads.items()},
         "all heads+explain": lambda i: bundle.predict_heads(i[1], explain=router.explain),
+        "evidence words": lambda i: evidence(bundle, i[1], [i[2].heads], [i[0]]),
         "expertise": lambda i: router.expertise(i[1], [i[2].heads], roster),
         "policy": lambda i: decide(i[0], i[2].heads, ctx, roster, i[2].expertise, policy),
         "response": lambda i: msgspec.json.encode(to_response(i[2], router)),
