@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+from joblib import Parallel, delayed
 
 from switchboard import __version__
 from switchboard.cli import main
-from switchboard.cli.service import client_url, key_banner, prepare
+from switchboard.cli.service import client_url, key_banner, prepare, stop_worker_processes
 from switchboard.settings import Settings
 
 URL = "http://127.0.0.1:8031"
@@ -67,3 +71,21 @@ def test_banner_names_the_command_that_runs_here() -> None:
 def test_curl_example_names_an_address_a_client_can_use(host: str, url: str) -> None:
     """Check a wildcard bind (the container's 0.0.0.0) prints the loopback, not 0.0.0.0."""
     assert client_url(host, 8031) == url
+
+
+def _workers() -> set[int]:
+    """This process's joblib worker processes, from /proc (Linux). Its resource trackers are
+    left out: they end by themselves when their pipe closes, which an exec does."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    children = {int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()}
+    return {p for p in children if b"LokyProcess" in Path(f"/proc/{p}/cmdline").read_bytes()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_training_workers_are_stopped_before_the_server_starts() -> None:
+    """Check quickstart's exec into the server leaves no joblib worker behind to outlive it."""
+    assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+    workers = _workers()
+    assert workers, "joblib kept worker processes after the job (what quickstart must stop)"
+    stop_worker_processes()
+    assert not (_workers() & workers)

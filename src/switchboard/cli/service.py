@@ -266,8 +266,17 @@ def cmd_quickstart(args: argparse.Namespace, settings: Settings) -> int:
     return _exec_serve(args, SAMPLE_ROSTER)
 
 
+def stop_worker_processes() -> None:
+    """End joblib's worker processes, which it keeps for reuse after training: across the exec
+    into the server they would live on beside it, and outlive it when it is killed."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)
+
+
 def _exec_serve(args: argparse.Namespace, seed_roster: Path) -> int:
     """Replace this process with `switchboard serve`: the training side stays behind."""
+    stop_worker_processes()
     argv = [sys.executable, "-m", "switchboard", "serve", "--host", args.host]
     argv += ["--port", str(args.port), "--seed-roster", str(seed_roster)]
     os.execv(argv[0], argv)
