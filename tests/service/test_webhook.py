@@ -203,7 +203,10 @@ def test_failed_delivery_is_retried_then_recorded(
         listed = tc.get(
             "/v1/webhooks/deliveries", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
         ).json()
+        metrics = tc.get("/metrics").text
     assert row.attempts == 3 and row.last_status == 200 and row.last_error is None
+    assert 'switchboard_crisis_webhook_events_total{outcome="retried"} 2.0' in metrics
+    assert 'switchboard_crisis_webhook_events_total{outcome="delivered"} 1.0' in metrics
     assert {r.headers["X-Switchboard-Delivery"] for r in receiver.requests} == {row.id}
     assert all(
         verify_signature(SECRET, r.headers["X-Switchboard-Signature"], r.body)
@@ -248,6 +251,8 @@ def test_exhausted_delivery_is_listed_as_failed(
         pending = tc.get("/v1/webhooks/deliveries?status=pending", headers=admin).json()
         bad = tc.get("/v1/webhooks/deliveries?status=lost", headers=admin).json()
         forbidden = tc.get("/v1/webhooks/deliveries").status_code
+        metrics = tc.get("/metrics").text
+    assert 'switchboard_crisis_webhook_events_total{outcome="failed"} 1.0' in metrics
     assert len(receiver.requests) == 2 and row.last_status == 503 and row.delivered_at is None
     assert failed.status_code == 200, failed.text
     (item,) = failed.json()

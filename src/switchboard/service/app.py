@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.shadow = Shadow(engine, app.state.metrics, settings.shadow_queue)
         load_challenger(settings, app.state.policy, app.state.shadow)
         if settings.crisis_webhook_url:  # its thread records, then sends, tier-5 events
-            app.state.webhook = CrisisWebhook(engine, settings)
+            app.state.webhook = CrisisWebhook(engine, settings, app.state.metrics)
         try:
             yield
         finally:

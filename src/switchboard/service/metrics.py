@@ -149,6 +149,14 @@ class Metrics:
             "Mentions not shadow-scored because the shadow queue was full",
             registry=self.registry,
         )
+        # The crisis webhook (service/webhook.py): what became of each attempt and event.
+        self.webhook = Counter(
+            "switchboard_crisis_webhook_events",
+            "Crisis webhook outcomes: delivered (a 2xx), retried (an attempt failed, another "
+            "will come), failed (no attempt left), dropped (the queue was full)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.model = Gauge(
             "switchboard_model_info",
             "Serving model version",

@@ -49,6 +49,7 @@ from sqlalchemy import Connection, Engine, and_, delete, select, update
 
 from switchboard import __version__
 from switchboard.service.db import upsert_insert, webhook_deliveries
+from switchboard.service.metrics import Metrics
 from switchboard.service.schemas import DeliveryOut, ScoreOut
 from switchboard.settings import Settings
 
@@ -129,9 +130,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 class CrisisWebhook:
     """The bounded list of new events and the one thread that records and sends them."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, metrics: Metrics | None = None) -> None:
         check_config(settings)
         self.engine = engine
+        self.metrics = metrics
         self.url = settings.crisis_webhook_url
         self._secret = settings.crisis_webhook_secret
         self.max_attempts = settings.crisis_webhook_attempts
@@ -164,12 +166,18 @@ class CrisisWebhook:
             kept, lost = events[: max(room, 0)], events[max(room, 0) :]
             self._events.extend(kept)
             self.dropped += len(lost)
+        if lost:
+            self._count("dropped", len(lost))
         for event in lost:
             log.error(
                 "crisis webhook queue full: event for mention %s dropped", event["mention_id"]
             )
         self._wake.set()
         return len(kept)
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        if self.metrics is not None:
+            self.metrics.webhook.labels(outcome).inc(n)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop the thread after the attempt in hand; queued events are recorded first, so
@@ -273,8 +281,10 @@ class CrisisWebhook:
         values: dict[str, Any] = {"last_status": status, "last_error": error}
         if status is not None and 200 <= status < 300:
             values |= {"delivered_at": done, "next_attempt_at": None, "last_error": None}
+            self._count("delivered")
         elif made >= self.max_attempts:
             values["next_attempt_at"] = None
+            self._count("failed")
             log.error(
                 "crisis webhook for mention %s failed after %d attempts: %s",
                 payload.get("mention_id"),
@@ -284,6 +294,7 @@ class CrisisWebhook:
         else:
             wait = min(self.backoff_s * 2 ** (made - 1), MAX_BACKOFF_S)
             values["next_attempt_at"] = done + timedelta(seconds=wait)
+            self._count("retried")
             log.warning("crisis webhook attempt %d for %s: %s", made, delivery_id, error)
         with self.engine.begin() as conn:
             conn.execute(update(webhook_deliveries).where(_d.id == delivery_id).values(**values))
