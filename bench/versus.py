@@ -41,8 +41,10 @@ def _measure(src: Path, data: Path, bodies: list[str], concurrency: int) -> dict
         "SWITCHBOARD_API_KEYS": f"{serving.KEY}:score,admin",
     }
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "switchboard.service.app:create_app"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, cwd=src.parent)
+    # INFO, as a deployment runs: both sides write their access (and scoring) lines, to a file.
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]
+    with (data / "service.log").open("ab") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=src.parent, stdout=log, stderr=log)
     try:
         serving._wait_ready(port, proc)
         load = {"method": "POST", "path": "/v1/score", "bodies": bodies}
