@@ -20,8 +20,8 @@ from switchboard.cli import main
 from switchboard.settings import Settings
 from tests import live
 from tests.conftest import REPO_ROOT, make_cases
+from tests.e2e.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 KEY = "review-admin"
 REVIEWER = "Quinn"  # the key's owner name: the identity verdicts are recorded under
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -60,21 +60,13 @@ def _seed(base: str) -> None:
 
 @pytest.fixture
 def page(server: str, request: pytest.FixtureRequest) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         tab = browser.new_page(base_url=server)
         tab.set_default_timeout(10_000)
         yield tab
         if getattr(request.node, "failed", False):
             ARTIFACTS.mkdir(exist_ok=True)
             tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        browser.close()
 
 
 def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page, server: str) -> None:

@@ -10,7 +10,6 @@ failing test leaves a screenshot in test-artifacts/.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +19,8 @@ from switchboard.cli import main
 from switchboard.settings import Settings
 from tests import live
 from tests.conftest import REPO_ROOT, make_cases
+from tests.e2e.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 KEY = "review-admin"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -66,16 +65,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
