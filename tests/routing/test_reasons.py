@@ -178,3 +178,15 @@ def test_sentences_are_plain_words_not_codes(policy: Policy) -> None:
         _, said = _explain(text, _heads("complaint", "negative", "public"), policy)
         for s in said:
             assert not re.search(r"\b[a-z]+_[a-z_]+\b|\b[cwm]:", s), s
+
+
+def test_an_unsure_intent_never_claims_the_intent_decided_the_reply(policy: Policy) -> None:
+    """Check a no-reply from the reply heads beside an unsure intent is not explained as the
+    intent's usual handling (a care lead read "handling for praise applies" beside "no reply")."""
+    heads = _heads("praise", "neutral", "none", tier="1")
+    heads["intent"] = _head("praise", {"praise": 0.4, "chatter": 0.35, "question": 0.25})
+    decision, said = _explain("lol ads are everywhere today", heads, policy)
+    assert decision.reply_action == "none"
+    assert "intent_default" in {r.code for r in decision.rules}
+    unsure = next(s for s in said if "unsure what this is about" in s)
+    assert "praise" in unsure and "handling" not in unsure and "applies" not in unsure

@@ -55,8 +55,9 @@ SENTENCES: dict[str, str] = {
     "private_account_specific": "It mentions {what}{found}," + PRIVATE,
     "private_regulated": "It touches medical, insurance or financial details{found}," + PRIVATE,
     "low_confidence": "The model was unsure, so this is its best guess: a person should check it.",
-    "intent_default": "The model was unsure what this is about, so the usual handling for "
-    "{intent} applies.",
+    # Said whether the reply came from the reply heads or, with none, from the intent's
+    # defaults: "the usual handling applies" would be wrong beside a no-reply from the heads.
+    "intent_default": "The model was unsure what this is about (its best guess: {intent}).",
     "second_opinion": "The quick model was unsure, so the full language model decided from the "
     "overall wording.",
 }
