@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench embed clean chromium
+.PHONY: run test lint format bench embed clean chromium postgres
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ chromium:
 	  apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "chromium not installed: the browser tests will skip"
 
-test: $(VENV)/.installed chromium
+# The replica tests start a throwaway PostgreSQL server (tests/pg.py) from Debian's package;
+# installed when missing and allowed (root with apt), otherwise they skip with a message.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q postgresql >/dev/null 2>&1; } || \
+	  echo "postgresql not installed: the PostgreSQL replica tests will skip"
+
+test: $(VENV)/.installed chromium postgres
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -83,6 +83,10 @@ class Settings:
     crisis_webhook_timeout_s: float = 5.0
     # Events waiting to be recorded by the worker; past it new ones are dropped and logged.
     crisis_webhook_queue: int = 1000
+    # Start-up migrates the database (under a lock: replicas starting together take turns).
+    # False: start-up only checks that the database is at the code's revision and refuses to
+    # start otherwise, for deployments that run `switchboard migrate` as their own step.
+    migrate_on_start: bool = True
     log_level: str = "INFO"
     # Log lines on stderr (service/logs.py): `json`, one JSON object per line for a log
     # shipper, or `text` for a human at a terminal. The app's, uvicorn's and Alembic's alike.

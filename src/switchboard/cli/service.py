@@ -28,6 +28,8 @@ log = logging.getLogger("switchboard.serve")
 APP_FACTORY = "switchboard.service.app:create_app"
 
 if TYPE_CHECKING:  # the service stack is imported by the commands that use it, not by --help
+    from sqlalchemy import Engine
+
     from switchboard.service.auth import KeyInfo
 
 
@@ -79,16 +81,64 @@ def client_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def ready_schema(settings: Settings, engine: Engine) -> None:
+    """Migrate (under the migration lock), or with `SWITCHBOARD_MIGRATE_ON_START=false` only
+    check that the database is at this code's revision, as the service's start-up does."""
+    from switchboard.service.app import SchemaBehind, check_schema
+    from switchboard.service.db import migrate
+
+    if settings.migrate_on_start:
+        migrate(engine)
+        return
+    try:
+        check_schema(engine)
+    except SchemaBehind as exc:
+        raise CliError(str(exc)) from exc
+
+
+class SchemaNotCurrent(CliError):
+    """`migrate --check` on a database that is not at the code's schema revision."""
+
+    exit_code = 1
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrations as their own step: a deployment runs this once, then starts N replicas
+    with SWITCHBOARD_MIGRATE_ON_START=false (or lets them take turns under the lock)."""
+    from switchboard.service.db import make_engine, migrate, schema_revisions
+
+    engine = make_engine(settings.db_url)
+    try:
+        before, head = schema_revisions(engine)
+        if args.check:
+            if before != head:
+                raise SchemaNotCurrent(
+                    f"database at schema revision {before or 'none (empty)'}, code at {head}: "
+                    "run `switchboard migrate`"
+                )
+            print(f"database at schema revision {head}, as the code expects")
+            return 0
+        migrate(engine)
+        after, _ = schema_revisions(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database already at schema revision {after}")
+    else:
+        print(f"database migrated from {before or 'empty'} to schema revision {after}")
+    return 0
+
+
 def prepare(settings: Settings, seed_roster: Path | None, url: str) -> None:
     """Migrate, seed an empty roster, and make a demo key when no key exists at all; say how
     to call the service at `url` either way."""
     from switchboard.service import store
     from switchboard.service.auth import SCOPES, any_db_keys, create_key
-    from switchboard.service.db import make_engine, migrate
+    from switchboard.service.db import make_engine
     from switchboard.service.roster import load_roster
 
     engine = make_engine(settings.db_url)
-    migrate(engine)
+    ready_schema(settings, engine)
     if seed_roster is not None:
         added = store.seed_roster(engine, load_roster(seed_roster))
         if added:
@@ -157,11 +207,11 @@ class UnknownKey(CliError):
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.service.auth import create_key, list_keys, parse_keys, revoke_key
-    from switchboard.service.db import make_engine, migrate
+    from switchboard.service.db import make_engine
 
     engine = make_engine(settings.db_url)
     try:
-        migrate(engine)
+        ready_schema(settings, engine)
         if args.keys_command == "create":
             scopes = frozenset(s.strip() for s in args.scopes.split(","))
             print(create_key(engine, scopes, args.name))
@@ -216,7 +266,7 @@ def _since(value: str) -> datetime:
 
 
 def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.service.db import make_engine, migrate
+    from switchboard.service.db import make_engine
     from switchboard.service.feedback import export, sidecar
 
     url = settings.db_url
@@ -225,7 +275,7 @@ def cmd_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
     since = _since(args.since)
     engine = make_engine(url)
     try:
-        migrate(engine)
+        ready_schema(settings, engine)
         report = export(engine, since, args.out)
     finally:
         engine.dispose()
@@ -290,6 +340,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", required=True, help="verdicts/outcomes recorded from this date on")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_export_feedback)
+
+    p = sub.add_parser("migrate", help="bring the service database to this code's schema")
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 unless at the code's schema"
+    )
+    p.set_defaults(func=cmd_migrate)
 
     keys = sub.add_parser("keys", help="API keys for the service: create, list, revoke")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -32,6 +34,8 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+
+from switchboard.service import locks
 
 metadata = MetaData()
 
@@ -267,10 +271,24 @@ def upsert_insert(dialect_name: str, table: Table) -> Any:
     return dialect.insert(table)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def _alembic() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision, one process at a time: replicas that
+    start together on an empty database wait for the first, then find nothing to do."""
+    config = _alembic()
+    with locks.exclusive(engine, locks.MIGRATION_KEY, "migrate"), engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision, None when it has none; the code's head revision)."""
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, str(head)
