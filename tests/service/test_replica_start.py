@@ -14,8 +14,8 @@ from litestar.testing import TestClient
 
 from switchboard.cli import main
 from switchboard.service import locks
-from switchboard.service.app import SchemaBehind, create_app
-from switchboard.service.db import make_engine, schema_revisions
+from switchboard.service.app import create_app
+from switchboard.service.db import SchemaBehind, make_engine, schema_revisions
 from switchboard.settings import Settings
 from tests import pg
 from tests.conftest import REPO_ROOT

@@ -84,14 +84,10 @@ def client_url(host: str, port: int) -> str:
 def ready_schema(settings: Settings, engine: Engine) -> None:
     """Migrate (under the migration lock), or with `SWITCHBOARD_MIGRATE_ON_START=false` only
     check that the database is at this code's revision, as the service's start-up does."""
-    from switchboard.service.app import SchemaBehind, check_schema
-    from switchboard.service.db import migrate
+    from switchboard.service.db import SchemaBehind, prepare_schema
 
-    if settings.migrate_on_start:
-        migrate(engine)
-        return
     try:
-        check_schema(engine)
+        prepare_schema(engine, settings.migrate_on_start)
     except SchemaBehind as exc:
         raise CliError(str(exc)) from exc
 

@@ -16,14 +16,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
-from sqlalchemy import Engine
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
 from switchboard.service import activity, locks, review, shadow, webhook
 from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
-from switchboard.service.db import make_engine, migrate, schema_revisions
+from switchboard.service.db import make_engine, prepare_schema
 from switchboard.service.errors import EXCEPTION_HANDLERS, NotReady
 from switchboard.service.json_only import JsonBodiesOnly
 from switchboard.service.logs import litestar_logging
@@ -53,21 +52,6 @@ def provide_settings(state: State) -> Settings:
     return state.settings
 
 
-class SchemaBehind(RuntimeError):
-    """The database is not at the code's revision and start-up may not migrate it."""
-
-
-def check_schema(engine: Engine) -> None:
-    """With `SWITCHBOARD_MIGRATE_ON_START=false`: refuse to serve a database whose schema is
-    not the one this code reads, naming the command that fixes it."""
-    current, head = schema_revisions(engine)
-    if current != head:
-        raise SchemaBehind(
-            f"the database is at schema revision {current or 'none (empty)'}, this code needs "
-            f"{head}: run `switchboard migrate` (SWITCHBOARD_MIGRATE_ON_START is false)"
-        )
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; database, model and policy are set up when it starts, not here."""
     settings = settings or get_settings()
@@ -77,10 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.db_url)
-        if settings.migrate_on_start:
-            migrate(engine)
-        else:
-            check_schema(engine)
+        prepare_schema(engine, settings.migrate_on_start)
         app.state.engine = engine
         app.stores.register(STORE_NAME, SqlStore(engine), allow_override=True)
 

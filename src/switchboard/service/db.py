@@ -292,3 +292,27 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str]:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, str(head)
+
+
+class SchemaBehind(RuntimeError):
+    """The database is not at the code's revision and start-up may not migrate it."""
+
+
+def check_schema(engine: Engine) -> None:
+    """With `SWITCHBOARD_MIGRATE_ON_START=false`: refuse to serve a database whose schema is
+    not the one this code reads, naming the command that fixes it."""
+    current, head = schema_revisions(engine)
+    if current != head:
+        raise SchemaBehind(
+            f"the database is at schema revision {current or 'none (empty)'}, this code needs "
+            f"{head}: run `switchboard migrate` (SWITCHBOARD_MIGRATE_ON_START is false)"
+        )
+
+
+def prepare_schema(engine: Engine, migrate_on_start: bool) -> None:
+    """What every start does to the database: migrate it (under the lock), or only check it
+    when migrations are a deployment step of their own (`SWITCHBOARD_MIGRATE_ON_START`)."""
+    if migrate_on_start:
+        migrate(engine)
+    else:
+        check_schema(engine)

@@ -34,33 +34,25 @@ def _lock_file(engine: Engine, name: str) -> Path | None:
 @contextmanager
 def exclusive(engine: Engine, key: int, name: str) -> Iterator[None]:
     """Wait for, then hold, the lock `key` (PostgreSQL) or `<db>.<name>.lock` (SQLite)."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-        return
-    path = _lock_file(engine, name)
-    if path is None:
+    with _hold(engine, key, name, wait=True):
         yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
 def unless_busy(engine: Engine, key: int, name: str) -> Iterator[bool]:
     """Try the lock without waiting: yields True when this process holds it (and should do the
     work), False when another process does the work right now."""
+    with _hold(engine, key, name, wait=False) as got:
+        yield got
+
+
+@contextmanager
+def _hold(engine: Engine, key: int, name: str, wait: bool) -> Iterator[bool]:
+    """The lock, waited for or only tried; yields whether it is held."""
     if engine.dialect.name == "postgresql":
+        take = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
         with engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            got = conn.execute(text(f"SELECT {take}(:k)"), {"k": key}).scalar() is not False
             try:
                 yield got
             finally:
@@ -68,12 +60,12 @@ def unless_busy(engine: Engine, key: int, name: str) -> Iterator[bool]:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         return
     path = _lock_file(engine, name)
-    if path is None:
+    if path is None:  # an in-memory database belongs to one process
         yield True
         return
     with path.open("a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
