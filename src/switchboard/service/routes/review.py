@@ -11,6 +11,7 @@ reviewer is the signed-in identity (the key's owner name, else `key:<hash>`), ne
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -83,12 +84,16 @@ def make_filter(
     )  # fmt: skip
 
 
-def queue_filter(form: dict[str, str]) -> review.QueueFilter:
-    """The database filter from the URL's filter values; a bad value is a 400 naming it."""
+def queue_filter(form: dict[str, str], intents: Collection[str]) -> review.QueueFilter:
+    """The database filter from the URL's filter values; a bad value, an intent the model does
+    not know included, is a 400 naming it (the JSON API and the page alike)."""
     tier = _int(form["tier"], "tier")
-    return make_filter(
+    f = make_filter(
         form["status"], tier, form["intent"], form["reason"], form["since"], form["until"]
     )
+    if f.intent and f.intent not in intents:
+        raise InvalidInput(f"intent {f.intent!r} is not one the model knows", "intent")
+    return f
 
 
 def provide_queue_query(
@@ -141,13 +146,15 @@ class ReviewController(Controller):
     def queue(
         self,
         state: State,
+        router: NamedDependency[Router],
         queue_query: NamedDependency[dict[str, str]],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = PAGE_SIZE,
         offset: Annotated[int, QueryParameter(ge=0, le=INT_MAX)] = 0,
     ) -> QueueOut:
         """Predictions worth a look (service/sampling.py), crisis first, newest first."""
         state.log.flush()
-        items, total = review.queue(state.engine, queue_filter(queue_query), limit, offset)
+        f = queue_filter(queue_query, known_intents(router))
+        items, total = review.queue(state.engine, f, limit, offset)
         return QueueOut(items=items, total=total, limit=limit, offset=offset)
 
     @get(
@@ -303,9 +310,7 @@ class ReviewPage(Controller):
             "current": None,
         }  # fmt: skip
         try:
-            f = queue_filter(queue_query)
-            if f.intent and f.intent not in intents:
-                raise InvalidInput(f"intent {f.intent!r} is not one the model knows", "intent")
+            f = queue_filter(queue_query, intents)
         except InvalidInput as exc:
             context["error"] = filter_error(exc, intents)
             return Template("review.html", context=context, status_code=400)
