@@ -311,7 +311,7 @@ def test_spark_engine_equals_local_engine_on_1000_mentions(
         "--spark-conf",
         f"spark.driver.port={port}",
         "--spark-conf",
-        f"spark.blockManager.port={port}",
+        f"spark.blockManager.port={int(port) + 1}",
     ]
     assert main([*base, *spark, "--output", str(tmp_path / "spark.parquet")], registered) == 0
     local = pd.read_parquet(tmp_path / "local.parquet")

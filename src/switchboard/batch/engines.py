@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +30,7 @@ CHUNK_ROWS = 2_000  # one vectorisation per chunk: large enough to amortise, sma
 INPUT_TYPES = {
     "text": "string",
     "mention_id": "string",
-    "created_at": "timestamp",
+    "created_at": "timestamp",  # passed as ISO 8601 text, see spark_input
     "channel": "string",
     "brand": "string",
     "language": "string",
@@ -48,6 +49,7 @@ SPARK_DEFAULTS = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
@@ -91,7 +93,10 @@ def spark_input(frame: pd.DataFrame) -> pd.DataFrame:
                 .map(lambda v: v if v is None else str(v))
             )
         elif kind == "timestamp":
-            out[name] = pd.to_datetime(col, utc=True)
+            # ISO 8601 text, exact to the microsecond: pyspark's Arrow path cannot convert
+            # pandas 3 datetime columns (it reads `.values` of a tz-aware series).
+            when = pd.to_datetime(col, utc=True)
+            out[name] = [None if pd.isna(t) else t.isoformat() for t in when]
         elif kind == "double":
             out[name] = pd.to_numeric(col).astype("float64")
         elif kind == "bigint":
@@ -106,7 +111,12 @@ def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[Any]:
     """A SparkSession whose workers run this interpreter; stopped (JVM included) on exit."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # never another interface
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # pyspark 4 warns on every pandas >= 3 conversion, and trips on pandas 3 deprecations in
+    # its Arrow path when warnings are errors; tests/e2e/test_batch_score.py checks results.
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"pyspark\.")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("switchboard-batch-score")
@@ -134,7 +144,8 @@ def spark_udf_engine(spark: Any, model_uri: str) -> Score:
     from pyspark.sql import functions as F
 
     udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=spark_schema(), env_manager="local")
-    schema = ", ".join(f"{k} {v}" for k, v in INPUT_TYPES.items()) + ", _pos bigint"
+    types = {k: ("string" if v == "timestamp" else v) for k, v in INPUT_TYPES.items()}
+    schema = ", ".join(f"{k} {v}" for k, v in types.items()) + ", _pos bigint"
 
     def score(frame: pd.DataFrame) -> pd.DataFrame:
         data = spark_input(frame).reset_index(drop=True)
