@@ -9,11 +9,13 @@ and reply of the author's earlier mentions, so it needs decisions first:
 
 1. score every row with its brand volume and an empty author history;
 2. fold: each row's history from the predictions of the rows before it;
-3. score again only the rows whose history is not empty (the others' decisions stand);
+3. score again only the rows whose history changes a decision (`policy.history_decides`,
+   the repeat-rager rule; every row with any history when the policy is not known to be the
+   model's); the others' decisions stand;
 4. fold once more for `author_recent_replied` from the final reply actions.
 
 Step 3 is exact because the heads (sentiment, intent) do not depend on context, and the policy
-reads `recent_mentions`, `recent_negative` and `recent_abusive` only, never `recent_replied`;
+reads the history only through `history_decides`, never `recent_replied`;
 tests/e2e/test_batch_score.py proves the result equal to the service's, row for row.
 
 Rows without `created_at` cannot be placed in time: they get an empty history and a volume
@@ -23,12 +25,15 @@ ratio of 1.0 and count for no other row (the service would use its wall clock in
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from switchboard.batch.decisions import AUTHOR_COLUMNS
 from switchboard.routing.history import ActivityFold, counts
+from switchboard.routing.policy import Policy, history_decides
+from switchboard.routing.types import AuthorHistory
 
 Score = Callable[[pd.DataFrame], pd.DataFrame]  # input rows -> decision rows, same index
 
@@ -74,10 +79,32 @@ def author_histories(frame: pd.DataFrame, decided: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def with_context(frame: pd.DataFrame, score: Score) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass(slots=True)
+class Scored:
+    frame: pd.DataFrame  # the input rows with every context column filled
+    decided: pd.DataFrame  # their decisions, same index
+    rescored: int = 0  # rows scored a second time, with their author's history
+
+
+def _redo(history: np.ndarray, decided: pd.DataFrame, policy: Policy | None) -> np.ndarray:
+    """Rows whose decision their author's history may change."""
+    versions = set(decided["policy_version"].unique())
+    if policy is None or versions != {policy.version}:
+        return history[:, 0] > 0
+    return np.array(
+        [
+            n > 0 and history_decides(AuthorHistory(*map(int, h)), policy)
+            for n, h in zip(history[:, 0], history, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def with_context(frame: pd.DataFrame, score: Score, policy: Policy | None = None) -> Scored:
     """The rows with every context column filled (given columns are kept) and their decisions.
 
-    `frame` has a fresh RangeIndex; `score` is the engine (local or Spark).
+    `frame` has a fresh RangeIndex; `score` is the engine (local or Spark); `policy` the one
+    the model decides with, when known (a policy of another version is not trusted).
     """
     frame = frame.copy()
     if "brand_volume_ratio" not in frame:
@@ -85,15 +112,15 @@ def with_context(frame: pd.DataFrame, score: Score) -> tuple[pd.DataFrame, pd.Da
     if any(c in frame for c in AUTHOR_COLUMNS):  # given: used as they are (missing ones = 0)
         for c in AUTHOR_COLUMNS:
             frame[c] = frame[c].fillna(0).astype("int64") if c in frame else 0
-        return frame, score(frame)
+        return Scored(frame, score(frame))
     for c in AUTHOR_COLUMNS:
         frame[c] = 0
     decided = score(frame)
     history = author_histories(frame, decided)
     frame[list(AUTHOR_COLUMNS)] = history
-    redo = history[:, 0] > 0
+    redo = _redo(history, decided, policy)
     if redo.any():
         again = score(frame[redo])
         decided.loc[again.index, :] = again
     frame["author_recent_replied"] = author_histories(frame, decided)[:, 3]
-    return frame, decided
+    return Scored(frame, decided, int(redo.sum()))

@@ -11,6 +11,7 @@ decision rows (OUTPUT_COLUMNS) with the same index, through `batch.decisions.dec
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -127,15 +128,29 @@ def spark_session(master: str, conf: Mapping[str, str]) -> Iterator[Any]:
     try:
         yield spark
     finally:
+        context = type(spark.sparkContext)
+        gateway = context._gateway
         spark.stop()
-        gateway = getattr(spark.sparkContext, "_gateway", None)
-        if gateway is not None:  # the JVM child process ends with its gateway
-            gateway.shutdown()
-            if getattr(gateway, "proc", None) is not None:
-                gateway.proc.kill()
-                gateway.proc.wait()
-        type(spark.sparkContext)._gateway = None
-        type(spark.sparkContext)._jvm = None
+        if gateway is not None:
+            _stop_jvm(gateway)
+        context._gateway = None  # a later session launches a new JVM
+        context._jvm = None
+
+
+def _stop_jvm(gateway: Any) -> None:
+    """End the JVM pyspark started: it exits when its stdin closes (waited for, so that its
+    CPU time counts as this process's children's); killed if it has not within 30 s."""
+    gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def spark_udf_engine(spark: Any, model_uri: str) -> Score:

@@ -82,6 +82,7 @@ def cmd_batch_score(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.batch.inputs import check_rows
     from switchboard.data.loaders import read_table
     from switchboard.data.validate import write_rejects
+    from switchboard.routing.policy import load_policy
 
     if args.engine == "spark":
         require_extra("batch-score", "train")
@@ -101,17 +102,21 @@ def cmd_batch_score(args: argparse.Namespace, settings: Settings) -> int:
     if checked.accepted.empty:
         raise NoRowsError(f"{args.input}: no row to score")
     started = time.perf_counter()
+    policy = load_policy(settings.policy_file)
     if args.engine == "spark":
         from switchboard.batch.engines import spark_session, spark_udf_engine
 
         uri = mlflow_uri(args.model, settings)
         with spark_session(args.master, conf) as spark:
-            frame, decided = with_context(checked.accepted, spark_udf_engine(spark, uri))
+            done = with_context(checked.accepted, spark_udf_engine(spark, uri), policy)
     else:
-        frame, decided = with_context(checked.accepted, _local_engine(args.model, settings))
-    write_output(frame, decided, args.output)
+        done = with_context(checked.accepted, _local_engine(args.model, settings), policy)
+    write_output(done.frame, done.decided, args.output)
     seconds = time.perf_counter() - started
-    say(f"scored {len(decided):,} rows in {seconds:.1f} s ({args.engine}) -> {args.output}")
+    say(
+        f"scored {len(done.decided):,} rows in {seconds:.1f} s ({args.engine}; "
+        f"{done.rescored:,} again with their author's history) -> {args.output}"
+    )
     return 0
 
 

@@ -10,6 +10,7 @@ module (it imports mlflow); the service loads bundles through the registry.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def model_arguments(bundle_dir: Path, policy_file: Path) -> dict[str, Any]:
 
 def save_decision_model(bundle_dir: Path, policy_file: Path, path: Path) -> Path:
     """The decision model in a local directory (no tracking server): `--model DIR`."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.pyfunc.save_model(str(path), **model_arguments(bundle_dir, policy_file))
     return path
 
