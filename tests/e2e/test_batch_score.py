@@ -291,15 +291,16 @@ def _spark_missing() -> str | None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_engine_equals_local_engine_on_1000_mentions(
-    tmp_path: Path, registered: Settings, decision_model: Path
+def test_spark_engine_decides_as_the_service_and_the_local_engine_on_1000_mentions(
+    tmp_path: Path, registered: Settings, decision_model: Path, monkeypatch
 ) -> None:
-    """Check the registered decision model in spark_udf (local[2]) decides 1,000 mentions
-    exactly as the in-process engine does, context included."""
+    """Check the decision model in spark_udf (local[2]) decides 1,000 mentions exactly as
+    /v1/score does (fed in time order) and as the in-process engine does, context included."""
     missing = _spark_missing()
     if missing:
         pytest.skip(missing)
-    mentions(1000, stream_start(), seed=4).to_parquet(tmp_path / "in.parquet")
+    frame = mentions(1000, stream_start(), seed=4)
+    frame.to_parquet(tmp_path / "in.parquet")
     base = ["batch-score", "--input", str(tmp_path / "in.parquet"), "--model", str(decision_model)]
     assert main([*base, "--output", str(tmp_path / "local.parquet")], registered) == 0
     port = str(free_port())
@@ -318,4 +319,8 @@ def test_spark_engine_equals_local_engine_on_1000_mentions(
     on_spark = pd.read_parquet(tmp_path / "spark.parquet")
     assert len(local) == 1000
     pd.testing.assert_frame_equal(on_spark, local, check_dtype=False)
-    assert local["rule_codes"].map(lambda c: "repeat_rager" in c).any()
+    want = service_decisions(registered, frame, monkeypatch)
+    got = on_spark.set_index("mention_id", drop=False)
+    assert [batch_fields(got.loc[w["mention_id"]].to_dict()) for w in want] == want
+    codes = {c for w in want for c in w["rule_codes"]}
+    assert {"repeat_rager", "crisis_volume_spike"} <= codes
