@@ -281,6 +281,18 @@ def decision_model(tmp_path: Path, bundle, registered: Settings) -> Iterator[Pat
     shutil.rmtree(tmp_path / "model", ignore_errors=True)
 
 
+def test_a_model_that_is_not_the_decision_model_exits_2(
+    tmp_path: Path, registered: Settings, decision_model: Path, capsys
+) -> None:
+    """Check an MLflow model with other outputs (an older registered pyfunc) is refused."""
+    mlmodel = decision_model / "MLmodel"
+    mlmodel.write_text(mlmodel.read_text().replace("reply_action", "reply"))
+    pd.DataFrame({"text": ["hi"]}).to_parquet(tmp_path / "in.parquet")
+    args = ["batch-score", "--input", str(tmp_path / "in.parquet"), "--model", str(decision_model)]
+    assert main([*args, "--output", str(tmp_path / "out.parquet")], registered) == 2
+    assert "not a Switchboard decision model" in capsys.readouterr().err
+
+
 def _spark_missing() -> str | None:
     if importlib.util.find_spec("pyspark") is None:
         return "pyspark is not installed (pip install 'switchboard[spark]')"

@@ -53,6 +53,27 @@ def mlflow_uri(spec: str | None, settings: Settings) -> str:
     return f"models:/{settings.registered_model_name}/{version}"
 
 
+def check_decision_model(uri: str) -> str:
+    """Refuse (exit 2) an MLflow model that is not the decision model, e.g. one registered
+    before it, whose pyfunc returned head outputs: Spark would fail far less clearly."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import get_model_info
+
+    from switchboard.batch.decisions import OUTPUT_COLUMNS
+
+    try:
+        signature = get_model_info(uri).signature
+    except (MlflowException, OSError) as exc:
+        raise CliError(f"--model {uri}: cannot be read as an MLflow model ({exc})") from exc
+    outputs = signature.outputs.input_names() if signature and signature.outputs else []
+    if list(outputs) != list(OUTPUT_COLUMNS):
+        raise CliError(
+            f"--model {uri}: not a Switchboard decision model (its outputs are {outputs}); "
+            "retrain with this version, or pass a registry version or bundle to --engine local"
+        )
+    return uri
+
+
 def _local_engine(spec: str | None, settings: Settings) -> Callable[[pd.DataFrame], pd.DataFrame]:
     from switchboard.batch.engines import local_mlflow, local_router
     from switchboard.ml.registry import CHAMPION
@@ -62,7 +83,7 @@ def _local_engine(spec: str | None, settings: Settings) -> Callable[[pd.DataFram
 
     if spec is not None and _is_mlflow_model(spec):
         require_extra("batch-score", "train")
-        return local_mlflow(spec)
+        return local_mlflow(check_decision_model(spec))
     bundle = resolve_model(spec or CHAMPION, settings)
     return local_router(Router(bundle, load_policy(settings.policy_file)))
 
@@ -106,7 +127,7 @@ def cmd_batch_score(args: argparse.Namespace, settings: Settings) -> int:
     if args.engine == "spark":
         from switchboard.batch.engines import spark_session, spark_udf_engine
 
-        uri = mlflow_uri(args.model, settings)
+        uri = check_decision_model(mlflow_uri(args.model, settings))
         with spark_session(args.master, conf) as spark:
             done = with_context(checked.accepted, spark_udf_engine(spark, uri), policy)
     else:
