@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench embed clean chromium postgres
+.PHONY: run test lint format bench embed clean chromium postgres java
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ postgres:
 	  apt-get install -y -q postgresql >/dev/null 2>&1; } || \
 	  echo "postgresql not installed: the PostgreSQL replica tests will skip"
 
-test: $(VENV)/.installed chromium postgres
+# The Spark test of `batch-score` (tests/e2e/test_batch_score.py) needs a Java runtime for
+# pyspark; Debian's headless JRE is installed when missing and allowed (root with apt),
+# otherwise that test skips with a message.
+java:
+	@command -v java >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1; } || \
+	  echo "java not installed: the Spark batch-score test will skip"
+
+test: $(VENV)/.installed chromium postgres java
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

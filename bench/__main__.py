@@ -2,7 +2,8 @@
 
 Order: decisions on real text, quality on real data, routing simulation, serving speed,
 the soak (p99 drift and memory over minutes of traffic), the semantic block's cost, training
-speed, then the featurisation comparison (tf-idf against tf-idf + the full MiniLM, per head).
+speed, batch scoring in-process against Spark, then the featurisation comparison (tf-idf
+against tf-idf + the full MiniLM, per head).
 `--quick` shortens the load runs and the soak (2 minutes instead of 5).
 Benchmarks never run inside `make test`.
 """
@@ -13,6 +14,7 @@ import sys
 import time
 
 from bench import (
+    batch_score,
     decision,
     featurisation,
     quality,
@@ -34,6 +36,7 @@ def main() -> None:
     soak.run(minutes=2 if quick else 5)
     semantic_cost.run(quick=quick)
     train_speed.run()
+    batch_score.run()  # skips with a message without pyspark
     featurisation.run()  # skips with a message without the MiniLM weights or ../shared
     print(f"\nmake bench finished in {time.perf_counter() - t0:.0f} s")
 

@@ -161,7 +161,8 @@ def test_training_run_is_logged_to_mlflow_and_promoted(cases_csv: Path, settings
 def test_registered_mlflow_model_recommends_as_the_router_does(
     cases_csv: Path, settings: Settings
 ) -> None:
-    """Check that the MLflow model returns the Router's reply, tier and priority, row for row."""
+    """Check that the MLflow model returns the Router's reply, tier and priority, row for row,
+    from forgiving input types (int64 followers, which an older signature refused)."""
     import mlflow.pyfunc
 
     from switchboard.routing.policy import load_policy
@@ -170,13 +171,14 @@ def test_registered_mlflow_model_recommends_as_the_router_does(
     assert main(["train", "--data", str(cases_csv)], settings) == 0
     mlflow.set_tracking_uri(settings.tracking_uri)
     model = mlflow.pyfunc.load_model(f"models:/{settings.registered_model_name}@{CHAMPION}")
-    frame = pd.read_csv(cases_csv).head(40)[["text", "channel"]]
+    frame = pd.read_csv(cases_csv).head(40)[["text", "channel", "author_followers"]]
+    frame["author_followers"] = frame["author_followers"].fillna(0).astype("int64")
     got = model.predict(frame)
     router = Router(
         Registry(settings.registry_path).load(CHAMPION), load_policy(settings.policy_file)
     )
     want = router.recommend(mentions_from_records(frame.to_dict("records")))
-    assert got["reply"].tolist() == [r.decision.reply_action for r in want]
+    assert got["reply_action"].tolist() == [r.decision.reply_action for r in want]
     assert got["tier"].tolist() == [r.decision.tier for r in want]
     assert got["priority"].tolist() == [r.decision.priority for r in want]
 

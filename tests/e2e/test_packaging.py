@@ -66,7 +66,8 @@ def test_serve_extra_holds_no_training_dependency() -> None:
     assert serving.isdisjoint({"mlflow", "matplotlib", "pyarrow"}), serving
     assert {"litestar", "uvicorn", "sqlalchemy", "alembic"} <= serving
     assert {"mlflow", "matplotlib"} <= _requirement_names(extras["train"])
-    assert extras["all"] == ["switchboard[serve,train,client]"]
+    assert extras["all"] == ["switchboard[serve,train,client,spark]"]
+    assert _requirement_names(extras["spark"]) == {"pyspark"}
     assert '-e ".[all]"' in (REPO_ROOT / "Makefile").read_text(), "make run installs everything"
 
 

@@ -13,16 +13,18 @@ import switchboard
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "switchboard"
 
-# What each sub-package may import from the others: service -> routing -> ml -> data, and
-# training -> routing, ml, data. `settings` and `vocabulary` sit at the root, open to all;
-# `cli` is the top and may import anything.
+# What each sub-package may import from the others: service -> routing -> ml -> data,
+# batch -> routing, data, and training -> batch, routing, ml, data (the MLflow decision model
+# is batch's). `settings` and `vocabulary` sit at the root, open to all; `cli` is the top and
+# may import anything.
 ALLOWED: dict[str, set[str]] = {
     "data": set(),
     "ml": {"data"},
     "routing": {"ml", "data"},
-    "training": {"routing", "ml", "data"},
+    "batch": {"routing", "data"},
+    "training": {"batch", "routing", "ml", "data"},
     "service": {"routing", "ml", "data"},
-    "cli": {"service", "training", "routing", "ml", "data"},
+    "cli": {"service", "training", "batch", "routing", "ml", "data"},
 }
 ROOT_MODULES = {"settings", "vocabulary", "errors"}
 

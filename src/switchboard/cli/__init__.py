@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from switchboard import __version__
-from switchboard.cli import models, offline, service
+from switchboard.cli import batch, models, offline, service
 from switchboard.cli.common import say
 from switchboard.cli.extras import missing_extra, needs_extra_error
 from switchboard.errors import UserError
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_commands(sub)
     models.add_commands(sub)
     service.add_commands(sub)
+    batch.add_commands(sub)
     return parser
 
 

@@ -17,8 +17,9 @@ from switchboard.cli.common import CliError
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "train": ("mlflow", "matplotlib", "pyarrow"),
     "serve": ("litestar", "uvicorn", "sqlalchemy", "alembic", "prometheus_client", "jinja2"),
+    "spark": ("pyspark",),  # `batch-score --engine spark` (with the train extra's mlflow)
 }
-WHAT = {"train": "training", "serve": "serving"}
+WHAT = {"train": "training", "serve": "serving", "spark": "Spark"}
 
 
 def absent(modules: tuple[str, ...]) -> list[str]:

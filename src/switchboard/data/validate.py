@@ -269,16 +269,30 @@ def validate_cases(raw: pd.DataFrame, source: str = "") -> ValidationResult:
     ordered = [c.name for c in COLUMNS]
     extra = [c for c in raw.columns if c not in ordered]
     accepted = pd.concat([out[ordered], raw[extra]], axis=1)[~bad].reset_index(drop=True)
-    rej = _raw_fields(raw[bad])
     positions = np.flatnonzero(bad)
+    rej = rejects_frame(raw, positions, [rejects.by_row[p] for p in positions], source, lines)
+    return ValidationResult(accepted, rej, len(raw))
+
+
+def rejects_frame(
+    raw: pd.DataFrame,
+    positions: np.ndarray,
+    why: list[tuple[str, str]],
+    source: str,
+    lines: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The rejects file's rows for `raw`'s rows at `positions`: row (1-based), line, reason,
+    detail, source, then the raw fields. Shared with the checks other commands add
+    (`batch-score`'s context columns), so every rejects file reads the same."""
+    rej = _raw_fields(raw.iloc[positions])
     # allow_duplicates: a data file may have its own `source` or `line` column.
     rej.insert(0, "source", source, allow_duplicates=True)
-    rej.insert(0, "detail", [rejects.by_row[p][1] for p in positions], allow_duplicates=True)
-    rej.insert(0, "reason", [rejects.by_row[p][0] for p in positions], allow_duplicates=True)
+    rej.insert(0, "detail", [d for _, d in why], allow_duplicates=True)
+    rej.insert(0, "reason", [r for r, _ in why], allow_duplicates=True)
     where = lines[positions] if lines is not None else [""] * len(positions)
     rej.insert(0, "line", where, allow_duplicates=True)
-    rej.insert(0, "row", rows[positions], allow_duplicates=True)
-    return ValidationResult(accepted, rej.reset_index(drop=True), len(raw))
+    rej.insert(0, "row", np.asarray(positions, dtype=int) + 1, allow_duplicates=True)
+    return rej.reset_index(drop=True)
 
 
 def _raw_fields(frame: pd.DataFrame) -> pd.DataFrame:

@@ -168,6 +168,13 @@ def _rager(author: AuthorHistory, kind: str, policy: Policy) -> bool:
     return enough and share >= policy.get("no_reply", "repeat_rager_share")
 
 
+def history_decides(author: AuthorHistory, policy: Policy) -> bool:
+    """Whether an author's recent history changes a decision (the repeat-rager rule): the only
+    use the policy makes of it, so the batch job (batch/context.py) scores again only the
+    mentions for which this holds."""
+    return _rager(author, "abusive", policy) or _rager(author, "negative", policy)
+
+
 def _no_reply(
     cues: frozenset[str],
     intent: str | None,
@@ -176,7 +183,7 @@ def _no_reply(
     policy: Policy,
 ) -> RuleHit | None:
     author = context.author
-    if _rager(author, "abusive", policy) or _rager(author, "negative", policy):
+    if history_decides(author, policy):
         return RuleHit(
             "repeat_rager",
             f"{author.recent_abusive} abusive / {author.recent_negative} negative recent mentions",

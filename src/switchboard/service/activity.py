@@ -8,7 +8,9 @@ whatever the traffic, and every replica on the same database sees the same count
 counters are added only for predictions that were actually inserted (a unique mention id), a
 retried mention or a replayed journal never counts twice.
 
-The history window is the last seven UTC days, today included.
+The windows, bucketing and the rule of what a mention adds are routing/history.py's, which
+the batch job folds over its input in time order: the history window is the last seven UTC
+days, today included; brand volume compares the last 15 minutes with the last day.
 """
 
 from __future__ import annotations
@@ -21,38 +23,24 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, case, delete, func, select
 
+from switchboard.routing.history import (
+    BASELINE_MINUTES,
+    HISTORY_DAYS,
+    SPIKE_MINUTES,
+    counts,
+    day_of,
+    minute_of,
+    spike_ratio,
+)
 from switchboard.routing.types import AuthorHistory
 from switchboard.service.db import author_activity, brand_activity, upsert_insert
 
-ABUSIVE_INTENTS = ("spam", "troll")
-HISTORY_DAYS = 7
-SPIKE_MINUTES = 15
-BASELINE_MINUTES = 24 * 60
-SPIKE_MIN_BASELINE = 20  # fewer mentions a day than this cannot define a "usual" rate
 _a, _b = author_activity.c, brand_activity.c
-
-
-def day_of(when: datetime) -> int:
-    return int(when.timestamp()) // 86_400
-
-
-def minute_of(when: datetime) -> int:
-    return int(when.timestamp()) // 60
-
-
-def _counts(row: Mapping[str, Any]) -> tuple[int, int, int, int]:
-    """What one prediction adds to its author's history: the one rule for log and cache."""
-    return (
-        1,
-        int(row["sentiment"] == "negative"),
-        int(row["intent"] in ABUSIVE_INTENTS),
-        int(row["reply_action"] != "none"),
-    )
 
 
 def history_after(history: AuthorHistory, row: Mapping[str, Any]) -> AuthorHistory:
     """An author's history once the prediction `row` is logged (the in-process cache's update)."""
-    n, neg, ab, rep = _counts(row)
+    n, neg, ab, rep = counts(row)
     return AuthorHistory(
         history.recent_mentions + n,
         history.recent_negative + neg,
@@ -68,7 +56,7 @@ def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     for row in rows:
         if row["author_id"]:
             total = authors[(row["author_id"], day_of(row["created_at"]))]
-            for i, n in enumerate(_counts(row)):
+            for i, n in enumerate(counts(row)):
                 total[i] += n
         if row["brand"]:
             brands[(row["brand"], minute_of(row["created_at"]))] += 1
@@ -151,9 +139,9 @@ def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) ->
     out = {}
     with engine.connect() as conn:
         for brand, day, recent in conn.execute(_BRANDS, params):
-            if day < SPIKE_MIN_BASELINE:
-                continue
-            out[brand] = float(recent) / (day / (BASELINE_MINUTES / SPIKE_MINUTES))
+            ratio = spike_ratio(int(recent), int(day))
+            if ratio is not None:
+                out[brand] = ratio
     return out
 
 

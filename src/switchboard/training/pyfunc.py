@@ -1,44 +1,66 @@
-"""MLflow pyfunc flavour of a bundle plus the policy: the registered model recommends exactly
-as the service does, through `Router.recommend`, so batch tooling (`mlflow models serve`,
-`spark_udf`) gets reply, tier and priority, not raw head outputs. Only the training side
-imports this module (it imports mlflow); the service loads bundles through the registry.
+"""MLflow pyfunc flavour of a bundle plus the policy: the "decision" model.
+
+It returns what `/v1/score` returns for each mention (reply, tier, priority, SLA, abstain,
+rule codes, versions; batch/decisions.py), through `Router.recommend` as the service does, so
+batch tooling (`mlflow.pyfunc.spark_udf`, `mlflow models serve`, `switchboard batch-score`)
+gets decisions, not raw head outputs. Author history and brand volume are explicit input
+columns (the service reads them from its counters). Only the training side imports this
+module (it imports mlflow); the service loads bundles through the registry.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
 import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types.schema import AnyType, Array, ColSpec, Schema
 
+from switchboard.batch.decisions import INPUT_COLUMNS, OUTPUT_TYPES, decision_frame
 from switchboard.ml.bundle import load_bundle
 from switchboard.routing.policy import load_policy
-from switchboard.routing.router import Router, mentions_from_records
+from switchboard.routing.router import Router
 
-INPUT_COLUMNS = ("text", "channel", "author_followers", "author_verified")
+ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_SCALAR = {"string": "string", "double": "double", "int": "integer", "boolean": "boolean"}
 
 
-def predictions_frame(router: Router, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per input: every head's label and confidence, then the recommendation."""
-    records = frame.to_dict("records")
-    rows: list[dict[str, Any]] = []
-    for rec in router.recommend(mentions_from_records(records)):
-        row: dict[str, Any] = {}
-        for head, hp in rec.heads.items():
-            row[f"{head}_label"] = hp.label
-            row[f"{head}_confidence"] = hp.confidence
-        d = rec.decision
-        row |= {
-            "reply": d.reply_action,
-            "tier": d.tier,
-            "priority": d.priority,
-            "abstain": d.abstain,
-            "reasons": ",".join(d.reply_reasons),
-            "policy_version": router.policy.version,
-        }
-        rows.append(row)
-    return pd.DataFrame(rows, index=frame.index)
+def signature() -> ModelSignature:
+    """`text` is the only required input. The others are typed `Any`: MLflow refuses to
+    "safely" convert int64 followers to double or a tz-aware `created_at` to its naive
+    datetime, and Spark, pandas and Parquet hand over every width; `decision_frame` reads them."""
+    inputs = [ColSpec("string", "text")]
+    inputs += [ColSpec(AnyType(), c, required=False) for c in INPUT_COLUMNS if c != "text"]
+    outputs = [
+        ColSpec(Array("string") if t.startswith("array") else _SCALAR[t], name)
+        for name, t in OUTPUT_TYPES.items()
+    ]
+    return ModelSignature(Schema(inputs), Schema(outputs))
+
+
+def model_arguments(bundle_dir: Path, policy_file: Path) -> dict[str, Any]:
+    """What `log_model` and `save_model` share: models-from-code, the bundle and the policy as
+    artifacts, this package as code (so Spark workers import the very code that trained)."""
+    return {
+        "python_model": str(ENTRY),
+        "artifacts": {"bundle": str(bundle_dir), "policy": str(policy_file)},
+        "code_paths": [str(PACKAGE_DIR)],
+        "signature": signature(),
+        "input_example": pd.DataFrame(
+            {"text": ["where is my order #A1234567?"], "channel": ["twitter"]}
+        ),
+    }
+
+
+def save_decision_model(bundle_dir: Path, policy_file: Path, path: Path) -> Path:
+    """The decision model in a local directory (no tracking server): `--model DIR`."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.pyfunc.save_model(str(path), **model_arguments(bundle_dir, policy_file))
+    return path
 
 
 class SwitchboardPyfunc(mlflow.pyfunc.PythonModel):
@@ -49,4 +71,4 @@ class SwitchboardPyfunc(mlflow.pyfunc.PythonModel):
         self.router = Router(bundle, load_policy(Path(context.artifacts["policy"])))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        return predictions_frame(self.router, model_input)
+        return decision_frame(self.router, model_input)

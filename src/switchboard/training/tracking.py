@@ -24,22 +24,16 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, Schema
-from mlflow.types.utils import _infer_schema
 
 from switchboard.data.schema import FEEDBACK_SIDECAR_SUFFIX as FEEDBACK_SIDECAR
-from switchboard.routing.policy import load_policy
-from switchboard.routing.router import Router
 from switchboard.settings import Settings
 from switchboard.training.fit import TrainResult
 from switchboard.training.plots import write_plots
 from switchboard.training.progress import Progress
-from switchboard.training.pyfunc import INPUT_COLUMNS, predictions_frame
+from switchboard.training.pyfunc import model_arguments
 
 EXPERIMENT = "switchboard"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/switchboard: shipped with the model
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
@@ -174,14 +168,9 @@ def log_run(
         if card:
             mlflow.log_text(card, "model_card.md")
         next(tick, None)
-        example = _input_example(result.test_inputs)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=str(PACKAGE_DIR / "training" / "pyfunc_entry.py"),
-            artifacts={"bundle": str(bundle_dir), "policy": str(settings.policy_file)},
-            code_paths=[str(PACKAGE_DIR)],
-            signature=_signature(Router(bundle, load_policy(settings.policy_file)), example),
-            input_example=example,
+            **model_arguments(bundle_dir, settings.policy_file),
             registered_model_name=settings.registered_model_name,
         )
         version = str(info.registered_model_version)
@@ -223,31 +212,3 @@ def read_aliases(
         return dict.fromkeys(aliases)
     found = dict(model.aliases or {})
     return {a: (str(found[a]) if a in found else None) for a in aliases}
-
-
-def _signature(router: Router, example: pd.DataFrame) -> ModelSignature:
-    """Only `text` is required; the other inputs improve predictions when present."""
-    inputs = Schema(
-        [
-            ColSpec("string", "text"),
-            ColSpec("string", "channel", required=False),
-            ColSpec("double", "author_followers", required=False),
-            ColSpec("boolean", "author_verified", required=False),
-        ]
-    )
-    return ModelSignature(inputs, _infer_schema(predictions_frame(router, example)))
-
-
-def _input_example(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in INPUT_COLUMNS if c in frame]
-    example = frame[cols].head(3).copy() if len(frame) else pd.DataFrame({"text": ["hi"]})
-    for c in INPUT_COLUMNS:
-        if c not in example:
-            example[c] = None
-    example["text"] = example["text"].astype(str)
-    example["channel"] = example["channel"].astype(object).where(example["channel"].notna(), "")
-    example["author_followers"] = example["author_followers"].astype("float64")
-    example["author_verified"] = (
-        example["author_verified"].astype("boolean").fillna(False).astype(bool)
-    )
-    return example.reset_index(drop=True)

@@ -1,0 +1,2 @@
+"""Batch scoring (`switchboard batch-score`): the decision model over files, in-process or
+on Spark."""
