@@ -27,7 +27,7 @@ from switchboard.service import store
 from switchboard.service.app import create_app
 from switchboard.service.db import make_engine, migrate, predictions, responders
 from switchboard.settings import Settings
-from tests import live, pg
+from tests import live
 
 pytestmark = pytest.mark.slow
 KEY = "replica-key"
@@ -36,12 +36,6 @@ SPAM = "win a free card www.win.example now"  # the test bundle's spam: abusive 
 RAGERS, BURST, THREADS = 60, 5, 8
 T = TypeVar("T")
 _p = predictions.c
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with pg.server() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
