@@ -1,5 +1,6 @@
 """Shared author history (`SWITCHBOARD_SHARED_AUTHOR_HISTORY`): two apps on one database, as two
-replicas, each see the mentions the other answered, and every mention is counted once."""
+replicas, each see the mentions the other answered, and every mention is counted once; a brand
+spike reaches every replica within the volume cache's time to live."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from litestar.testing import TestClient
 
 from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity
+from switchboard.service.activity import SPIKE_MIN_BASELINE
 from switchboard.service.app import create_app
+from switchboard.service.caches import VOLUME_TTL_S, TTLCache
 from switchboard.settings import Settings
 from tests.service.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 SPAM = "win a free card www.win.example now"  # the test bundle's spam: abusive for the rule
+COMPLAINT = "my bag broke again, so annoyed"  # a negative complaint: a spike escalates it
 
 
 @pytest.fixture
@@ -68,3 +72,22 @@ def test_every_mention_is_counted_once_by_request_and_writer(replicas: list[Test
     with engine.connect() as conn:
         brand = conn.exec_driver_sql("SELECT sum(mentions) FROM brand_activity").scalar()
     assert brand == 4
+
+
+def test_a_brand_spike_on_one_replica_reaches_the_other_within_the_volume_ttl(
+    replicas: list[TestClient],
+) -> None:
+    """Check a spike of one brand's mentions scored by replica a escalates replica b's next
+    complaint once b's cached volume expires (VOLUME_TTL_S, 5 s): every replica sees a spike,
+    a few seconds late at most. b's cache runs on a clock the test moves."""
+    clock = [0.0]
+    b = replicas[1]
+    b.app.state.brand_volume_cache = TTLCache(VOLUME_TTL_S, clock=lambda: clock[0])
+    complaint = {"text": COMPLAINT, "brand": "acme"}
+    assert "crisis_volume_spike" not in b.post("/v1/score", json={"id": "b0", **complaint}).text
+    for i in range(SPIKE_MIN_BASELINE + 5):  # all in the last 15 minutes: far above usual
+        replicas[0].post("/v1/score", json={"id": f"a{i}", **complaint})
+    replicas[0].app.state.log.flush()
+    assert "crisis_volume_spike" not in b.post("/v1/score", json={"id": "b1", **complaint}).text
+    clock[0] += VOLUME_TTL_S + 0.01
+    assert "crisis_volume_spike" in b.post("/v1/score", json={"id": "b2", **complaint}).text
