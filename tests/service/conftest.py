@@ -68,8 +68,20 @@ def _drop_everything(url: str) -> None:
 # SWITCHBOARD_TEST_DATABASE_URL), as before.
 
 
+# Parametrised checks of input and authorisation that are refused before any database work:
+# run once, on SQLite, to keep the PostgreSQL pass short.
+SAME_ON_EVERY_DATABASE = {
+    "test_auth_matrix",
+    "test_bad_input_is_a_400_naming_the_field",
+    "test_invalid_json_is_a_400",
+    "test_bad_responder_profile_is_refused",
+}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     wanted = {"database_url", "empty_database_url"} & set(metafunc.fixturenames)
+    if metafunc.function.__name__ in SAME_ON_EVERY_DATABASE:
+        return
     if wanted and metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("database_kind", ["sqlite", "postgresql"], indirect=True)
 
