@@ -13,13 +13,17 @@ from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity, store
 from switchboard.service.db import brand_activity, make_engine, migrate
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 IDS = itertools.count()
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def engine(tmp_path: Path, database_url: str) -> Engine:
+    e = make_engine(database_url or f"sqlite:///{tmp_path / 'db.sqlite'}")
     migrate(e)
     return e
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, insert, select
@@ -13,6 +13,8 @@ from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity
 from switchboard.service.auth import hash_key
 from switchboard.service.db import MIGRATIONS, make_engine, migrate, predictions, reviews
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 
 
 def _upgrade(engine: Engine, revision: str) -> None:
@@ -32,8 +34,8 @@ def _prediction(mention_id: str, at: datetime) -> dict:
     }  # fmt: skip
 
 
-def test_upgrade_keeps_one_prediction_per_mention_and_its_reviews(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+def test_upgrade_keeps_one_prediction_per_mention_and_its_reviews(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     _upgrade(engine, "0003")
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_predictions_mention_id")
@@ -62,11 +64,11 @@ def test_upgrade_keeps_one_prediction_per_mention_and_its_reviews(tmp_path: Path
     assert history == {"rita": AuthorHistory(2, 2, 0, 2)}, "counters back-filled from the log"
 
 
-def test_upgrade_adds_key_revocation_and_keeps_the_keys(tmp_path: Path) -> None:
+def test_upgrade_adds_key_revocation_and_keeps_the_keys(empty_database_url: str) -> None:
     """Check 0007 adds `revoked_at` to a 0006 database whose keys keep working until revoked."""
     from switchboard.service.auth import principal_of, revoke_key
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = make_engine(empty_database_url)
     _upgrade(engine, "0006")
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE api_keys DROP COLUMN revoked_at")  # as 0006 made it

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from switchboard.service import locks
 from switchboard.service.app import create_app
 from switchboard.service.db import SchemaBehind, make_engine, schema_revisions
 from switchboard.settings import Settings
-from tests import pg
 from tests.conftest import REPO_ROOT
 
 # Each process waits for the start file, then migrates: as close to "at once" as processes get.
@@ -30,12 +28,6 @@ while not go.exists():
     time.sleep(0.005)
 migrate(make_engine(sys.argv[1]))
 """
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with pg.server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

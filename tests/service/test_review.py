@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from litestar.testing import TestClient
 
 from switchboard.service.auth import hash_key
 from switchboard.service.sampling import in_random_sample
 from tests.service.conftest import ADMIN_KEY, REVIEW_KEY, REVIEWER, SCORE_KEY
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 
 CRISIS = "my child was injured by your product, calling my lawyer"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -13,7 +12,9 @@ from switchboard.ml.registry import Registry
 from switchboard.service.auth import hash_key
 from switchboard.service.db import api_keys, make_engine, migrate, predictions
 from switchboard.settings import Settings
-from tests.service.conftest import ADMIN_KEY, ROSTER_KEY, SCORE_KEY, fresh_database
+from tests.service.conftest import ADMIN_KEY, ROSTER_KEY, SCORE_KEY
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 
 PROFILE = {
     "name": "Dee",
@@ -230,9 +231,9 @@ def test_reload_swaps_to_new_champion(
     assert client.get("/ready").json()["status"] == "ready"
 
 
-def test_migrations_create_the_schema_on_an_empty_database(tmp_path: Path) -> None:
+def test_migrations_create_the_schema_on_an_empty_database(empty_database_url: str) -> None:
     """Check Alembic builds every table, and running it twice is harmless."""
-    engine = make_engine(fresh_database() or f"sqlite:///{tmp_path / 'x.db'}")
+    engine = make_engine(empty_database_url)
     migrate(engine)
     migrate(engine)
     names = set(inspect(engine).get_table_names())

@@ -11,6 +11,8 @@ from switchboard.ml.registry import Registry
 from switchboard.service.app import create_app
 from switchboard.settings import Settings
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
+
 
 def test_score_answers_every_documented_field(client: TestClient) -> None:
     """Check the response carries labels, reply, tier, priority, SLA, responders, why."""

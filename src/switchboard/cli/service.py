@@ -183,6 +183,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers == 1:
         uvicorn.run(create_app(settings), **common)
         return 0
+    # Each worker is a replica of the others on one database: they must share author history
+    # (settings.shared_author_history) or a repeat rager is missed when his mentions alternate.
+    os.environ["SWITCHBOARD_SHARED_AUTHOR_HISTORY"] = "true"
     if not settings.metrics_dir:
         log.warning(
             "%d workers without SWITCHBOARD_METRICS_DIR: /metrics counts only the worker "

@@ -51,15 +51,20 @@ def history_after(history: AuthorHistory, row: Mapping[str, Any]) -> AuthorHisto
 
 def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Add logged predictions to the counters (call in the transaction that inserts them)."""
+    rows = list(rows)
+    add_authors(conn, rows)
+    add_brands(conn, rows)
+
+
+def add_authors(conn: Connection, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> None:
+    """Add the predictions to their authors' counters; `sign=-1` takes them back off (a request
+    that counted its mentions and then could not journal them)."""
     authors: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    brands: dict[tuple[str, int], int] = defaultdict(int)
     for row in rows:
         if row["author_id"]:
             total = authors[(row["author_id"], day_of(row["created_at"]))]
             for i, n in enumerate(counts(row)):
-                total[i] += n
-        if row["brand"]:
-            brands[(row["brand"], minute_of(row["created_at"]))] += 1
+                total[i] += sign * n
     names = ("mentions", "negative", "abusive", "replied")
     _upsert_add(
         conn,
@@ -67,14 +72,22 @@ def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         ("author_id", "day"),
         [
             {"author_id": a, "day": d, **dict(zip(names, c, strict=True))}
-            for (a, d), c in authors.items()
+            for (a, d), c in sorted(authors.items())  # one lock order: no deadlock between two
         ],
     )
+
+
+def add_brands(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add the predictions to their brands' per-minute counters."""
+    brands: dict[tuple[str, int], int] = defaultdict(int)
+    for row in rows:
+        if row["brand"]:
+            brands[(row["brand"], minute_of(row["created_at"]))] += 1
     _upsert_add(
         conn,
         brand_activity,
         ("brand", "minute"),
-        [{"brand": b, "minute": m, "mentions": n} for (b, m), n in brands.items()],
+        [{"brand": b, "minute": m, "mentions": n} for (b, m), n in sorted(brands.items())],
     )
 
 
@@ -115,17 +128,18 @@ _BRANDS = (
 
 
 def author_history(
-    engine: Engine, author_ids: Sequence[str | None], now: datetime
+    db: Engine | Connection, author_ids: Sequence[str | None], now: datetime
 ) -> dict[str, AuthorHistory]:
-    """Each known author's last seven days; authors without any are left out."""
+    """Each known author's last seven days; authors without any are left out. `db` may be a
+    connection the caller goes on using (the shared history's read and write, one checkout)."""
     ids = sorted({a for a in author_ids if a})
     if not ids:
         return {}
-    with engine.connect() as conn:
-        found = conn.execute(_AUTHORS, {"ids": ids, "since": day_of(now) - HISTORY_DAYS})
-        return {
-            a: AuthorHistory(int(n), int(neg), int(ab), int(rep)) for a, n, neg, ab, rep in found
-        }
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return author_history(conn, ids, now)
+    found = db.execute(_AUTHORS, {"ids": ids, "since": day_of(now) - HISTORY_DAYS})
+    return {a: AuthorHistory(int(n), int(neg), int(ab), int(rep)) for a, n, neg, ab, rep in found}
 
 
 def volume_ratio(engine: Engine, brands: Sequence[str | None], now: datetime) -> dict[str, float]:

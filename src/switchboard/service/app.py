@@ -7,6 +7,7 @@ kept on `app.state`; handlers receive them by dependency injection. Run with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -41,6 +42,8 @@ from switchboard.service.shadow import Shadow
 from switchboard.service.webhook import CrisisWebhook
 from switchboard.settings import Settings, get_settings
 
+log = logging.getLogger("switchboard.retention")
+
 
 def provide_router(state: State) -> Router:
     if state.router is None:
@@ -69,9 +72,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             """Delete what is past retention; one process at a time (another busy: skip)."""
             with locks.unless_busy(engine, locks.RETENTION_KEY, "retention") as mine:
                 if not mine:
+                    log.info("retention purge skipped: another process is running it")
                     return
                 now = datetime.now(UTC)
-                review.purge(engine, settings.prediction_retention_days, now)
+                deleted = review.purge(engine, settings.prediction_retention_days, now)
+                log.info("retention purge done", extra={"predictions_deleted": deleted})
                 with engine.begin() as conn:
                     activity.purge(conn, now)
                     shadow.purge(conn, settings.prediction_retention_days, now)

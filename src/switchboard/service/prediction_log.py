@@ -73,6 +73,9 @@ class LoggedRow(msgspec.Struct, kw_only=True):
     mention: dict[str, Any] | None = None
     confidence: float | None = None
     review_reasons: str | None = None
+    # The score request added this mention to its author's counters already (shared author
+    # history, service/routes/scoring.py): the writer counts only its brand.
+    author_counted: bool = False
 
 
 _decode = msgspec.json.Decoder(LoggedRow).decode

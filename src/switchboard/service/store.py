@@ -203,9 +203,15 @@ def log_predictions(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """
     if not rows:
         return 0
+    # Rows whose authors the score request counted itself (shared author history): only
+    # their brands are left to count here.
+    # (The INSERT ignores the flag: executemany binds the table's columns only.)
+    counted = {r["mention_id"] for r in rows if r.get("author_counted")}
     with engine.begin() as conn:
         new = set(conn.execute(_insert_new(conn.dialect.name), rows).scalars())
-        activity.add(conn, (r for r in rows if r["mention_id"] in new))
+        inserted = [r for r in rows if r["mention_id"] in new]
+        activity.add_authors(conn, [r for r in inserted if r["mention_id"] not in counted])
+        activity.add_brands(conn, inserted)
     return len(new)
 
 

@@ -13,12 +13,13 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import Body
 from msgspec.structs import replace
+from sqlalchemy import Connection
 
 from switchboard.routing.router import Router
 from switchboard.routing.types import AuthorHistory, Context
 from switchboard.service import activity, store
 from switchboard.service.auth import require
-from switchboard.service.errors import Conflict, InvalidInput
+from switchboard.service.errors import Conflict, InvalidInput, LogUnavailable
 from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
 from switchboard.service.scoring import (
@@ -81,19 +82,63 @@ def _stored(state: State, mentions: list[MentionIn]) -> dict[str, tuple[str, Sco
 def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
     """Score with author history and brand volume, then journal every prediction.
 
-    History, volume and roster come through the caches of service/caches.py, loaded from the
-    counters of service/activity.py; `state.log.append` returns once the rows are journalled
-    (service/prediction_log.py), and raises a 503 if they cannot be. Shadow mode then gets the
-    mentions, the champion's recommendations and these very contexts (service/shadow.py).
+    Author history comes from the counters of service/activity.py: through a 1 s cache that
+    this process updates with its own mentions, or, with `shared_author_history` (replicas),
+    read from the database and added to before the answer, so that every process sees every
+    mention answered before (see `_shared`).
+    """
+    now = datetime.now(UTC)
+    authors = sorted({m.author.id for m in mentions if m.author})
+    if state.settings.shared_author_history and authors:
+        return _shared(state, router, mentions, authors, now)
+    history = state.author_history_cache.get_many(
+        authors,
+        lambda ids: _with_default(
+            activity.author_history(state.engine, ids, now), ids, AuthorHistory()
+        ),
+    )
+    results, rows = _score_and_journal(state, router, mentions, history, now)
+    for row in rows:
+        if row["author_id"]:
+            state.author_history_cache.update(
+                row["author_id"], lambda h, row=row: activity.history_after(h, row)
+            )
+    return results
+
+
+def _shared(
+    state: State, router: Router, mentions: list[MentionIn], authors: list[str], now: datetime
+) -> list[ScoreOut]:
+    """Author history as every replica sees it: read the counters (no cache), score, add the
+    new mentions to the counters (one UPSERT, committed), then journal and answer. A mention
+    thus sees every mention of its author that any replica answered before it arrived; two of
+    the same author arriving at once at two replicas do not see each other, as two in one
+    batch do not. One connection for both, and the read's transaction ends before the write
+    (SQLite cannot turn a read transaction into a write one while another process writes)."""
+    with state.engine.connect() as conn:
+        found = activity.author_history(conn, authors, now)
+        conn.commit()
+        history = _with_default(found, authors, AuthorHistory())
+        return _score_and_journal(state, router, mentions, history, now, conn)[0]
+
+
+def _score_and_journal(
+    state: State,
+    router: Router,
+    mentions: list[MentionIn],
+    history: dict[str, AuthorHistory],
+    now: datetime,
+    count_on: Connection | None = None,
+) -> tuple[list[ScoreOut], list[dict]]:
+    """Score with these author histories and the cached brand volume and roster, then journal.
+
+    `state.log.append` returns once the rows are journalled (service/prediction_log.py) and
+    raises a 503 if they cannot be. With `count_on`, the authors' counters are added to on that
+    connection first (and taken back if the journal refuses the rows). Shadow mode then gets
+    the mentions, the champion's recommendations and these very contexts (service/shadow.py).
     """
     started = time.perf_counter()
-    now = datetime.now(UTC)
     engine = state.engine
-    authors = [m.author.id if m.author else None for m in mentions]
-    history = state.author_history_cache.get_many(
-        {a for a in authors if a},
-        lambda ids: _with_default(activity.author_history(engine, ids, now), ids, AuthorHistory()),
-    )
     volume = state.brand_volume_cache.get_many(
         {m.brand for m in mentions if m.brand},
         lambda brands: _with_default(activity.volume_ratio(engine, brands, now), brands, 1.0),
@@ -101,10 +146,10 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
     contexts = [
         Context(
             now=now,
-            author=history.get(a, AuthorHistory()) if a else AuthorHistory(),
+            author=history.get(m.author.id, AuthorHistory()) if m.author else AuthorHistory(),
             volume_ratio=volume.get(m.brand, 1.0) if m.brand else 1.0,
         )
-        for m, a in zip(mentions, authors, strict=True)
+        for m in mentions
     ]
     roster = state.roster_cache.get("roster", lambda: store.list_responders(engine))
     recs = router.recommend([to_mention(m) for m in mentions], contexts, roster, now)
@@ -114,20 +159,38 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
         prediction_row(m, r, now, latency_ms, state.settings)
         for m, r in zip(mentions, results, strict=True)
     ]
-    state.log.append(rows)
+    if count_on is not None:
+        _count_authors(count_on, rows, 1)
+    try:
+        state.log.append(rows)
+    except LogUnavailable:
+        if count_on is not None:  # the client retries: it must not count twice
+            _count_authors(count_on, rows, -1)
+        raise
     if state.shadow is not None:  # a queue append; the challenger scores on its own thread
         state.shadow.submit(
             router.bundle.version, [r.mention for r in recs], recs, contexts, roster, now
         )
     if state.webhook is not None:  # a list append; tier-5 results go out on its own thread
         state.webhook.submit(results, now)
-    for row in rows:
-        if row["author_id"]:
-            state.author_history_cache.update(
-                row["author_id"], lambda h, row=row: activity.history_after(h, row)
-            )
     state.metrics.observe(results)
-    return results
+    return results, rows
+
+
+def _count_authors(conn: Connection, rows: list[dict], sign: int) -> None:
+    """Add the rows to (or take them off) their authors' counters, committed; the journal
+    line then says so, and the prediction log writer counts only their brands.
+
+    On PostgreSQL the commit does not wait for its WAL flush (`synchronous_commit` off, for
+    this transaction only): other replicas see the counts at once, and a crash of the database
+    server itself (not of a replica) may forget the last fraction of a second of them, which
+    costs the rule a mention or two of history instead of a disk flush on every request."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    activity.add_authors(conn, rows, sign)
+    conn.commit()
+    for row in rows:
+        row["author_counted"] = sign > 0
 
 
 def _with_default(found: dict[str, V], keys: list[str], default: V) -> dict[str, V]:
