@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from switchboard.routing.history import SPIKE_MIN_BASELINE
 from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity
-from switchboard.service.activity import SPIKE_MIN_BASELINE
 from switchboard.service.app import create_app
 from switchboard.service.caches import VOLUME_TTL_S, TTLCache
 from switchboard.settings import Settings
