@@ -44,6 +44,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score
 
+from switchboard.data.errors import DataError, NoRowsError
 from switchboard.data.schema import CLASSIFIER_HEADS
 from switchboard.ml.bundle import Bundle
 from switchboard.ml.features import META_NAMES, CaseFeatures
@@ -170,10 +171,18 @@ def fit_vocabulary(
     """Pass 1: a fitted `CaseFeatures` and the label counts, from one read of the chunks."""
     features = CaseFeatures(min_df=config.min_df, max_features=config.max_features)
     word, char, seen = _count_pass(source, features, cap, stats)
+    files = ", ".join(str(p) for p in source.paths)
+    if seen.n_rows == 0:
+        raise NoRowsError(f"{files}: no usable rows to train on ({stats.n_rejected:,} rejected)")
+    if seen.split_counts.get("train", 0) == 0:
+        raise NoRowsError(f"{files}: no row falls in the training split")
     if seen.text_labelled_train == 0:
         word, char = _train_only_vocabulary(source, features, cap)
-    features.word_ = word.fitted(config.min_df, config.max_features)
-    features.char_ = char.fitted(config.min_df, config.max_features)
+    try:
+        features.word_ = word.fitted(config.min_df, config.max_features)
+        features.char_ = char.fitted(config.min_df, config.max_features)
+    except ValueError as exc:
+        raise DataError(f"{files}: {exc}") from exc
     features.n_features_out_ = (
         len(features.word_.vocabulary_) + len(features.char_.vocabulary_) + len(META_NAMES)
     )
@@ -317,6 +326,8 @@ def fit_heads(
     models = {name: _classifiers(name, classes, seen, stream) for name, classes in plan.items()}
     held = _Held()
     n_chunks = 0
+    if stream.scratch_dir is not None:
+        Path(stream.scratch_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="switchboard-stream-", dir=stream.scratch_dir) as tmp:
         scratch = Path(tmp)
         epochs = range(stream.epochs)
@@ -433,9 +444,7 @@ def fit_stream(
         )
         X = X_val if X_val is not None else sp.csr_matrix((0, features.n_features_out_))
         n_train = sum(seen.labels[name].values())
-        heads[name], selection[name] = choose(
-            name, by_alpha, plan[name], X, y_val, config, n_train
-        )
+        heads[name], selection[name] = choose(name, by_alpha, plan[name], X, y_val, config, n_train)
     affinity = heads.pop(AFFINITY, None)
     selection.pop(AFFINITY, None)
 

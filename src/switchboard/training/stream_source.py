@@ -38,7 +38,7 @@ def parquet_files(paths: Sequence[Path]) -> list[Path]:
         else:
             raise DataError(
                 f"{path}: streaming training reads Parquet (a .parquet file or a directory of "
-                "them); convert it first, e.g. python -c \"import pandas as pd; "
+                'them); convert it first, e.g. python -c "import pandas as pd; '
                 f"pd.read_csv('{path}').to_parquet('{path.with_suffix('.parquet')}')\", "
                 "or train in memory without --streaming"
             )

@@ -39,7 +39,7 @@ class TermCounts:
     """Running document and term frequencies of one analyser, at most `cap` terms."""
 
     vectoriser: TfidfVectorizer
-    cap: int = 2_000_000
+    cap: int = 2_000_000  # at least 2
     table: dict[str, int] = field(default_factory=dict)
     n_docs: int = 0
     pruned: int = 0  # how many times the table overflowed
@@ -51,7 +51,11 @@ class TermCounts:
             return
         self.n_docs += len(texts)
         params = self.vectoriser.get_params()
-        if params["analyzer"] == "char_wb" and not params["lowercase"] and not params["strip_accents"]:
+        if (
+            params["analyzer"] == "char_wb"
+            and not params["lowercase"]
+            and not params["strip_accents"]
+        ):
             lo, hi = params["ngram_range"]  # the same n-grams, 2-3x faster (ml/features.py)
             analyse = partial(char_wb_ngrams, lo=lo, hi=hi)
             counter = CountVectorizer(analyzer=analyse, lowercase=False, dtype=np.int64)
@@ -78,12 +82,14 @@ class TermCounts:
 
     def _prune(self) -> None:
         """Keep the `cap // 2` terms with the highest total count (see the module docstring)."""
-        codes = np.fromiter(self.table.values(), dtype=np.int64, count=len(self.table))
+        terms = list(self.table)
+        codes = np.fromiter(self.table.values(), dtype=np.int64, count=len(terms))
         tf = codes >> SHIFT
-        keep = self.cap // 2
-        threshold = np.partition(tf, len(tf) - keep)[len(tf) - keep]
-        self.max_dropped = max(self.max_dropped, int(threshold))
-        self.table = {t: c for t, c in self.table.items() if (c >> SHIFT) > threshold}
+        keep = np.sort(np.argpartition(-tf, self.cap // 2 - 1)[: self.cap // 2])
+        dropped = np.ones(len(terms), dtype=bool)
+        dropped[keep] = False
+        self.max_dropped = max(self.max_dropped, int(tf[dropped].max()))
+        self.table = {terms[i]: int(codes[i]) for i in keep.tolist()}
         self.pruned += 1
 
     def fitted(self, min_df: int, max_features: int | None) -> TfidfVectorizer:
