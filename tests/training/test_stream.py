@@ -3,6 +3,7 @@ reproducible weights, automatic selection by row count, clear errors on bad inpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
 from switchboard.routing.types import Mention
 from switchboard.settings import Settings
-from switchboard.training.fit import TrainConfig
+from switchboard.training.fit import TrainConfig, TrainResult
 from switchboard.training.stream import StreamConfig, fit_stream, fit_vocabulary
 from switchboard.training.stream_source import ChunkStats, ParquetSource, count_rows
 from switchboard.training.stream_vocab import TermCounts
@@ -39,7 +40,7 @@ def cases_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def streamed(cases_file: Path):  # noqa: ANN201 - a TrainResult
+def streamed(cases_file: Path) -> TrainResult:
     return fit_stream(ParquetSource([cases_file], chunk_rows=100), stream=FAST)
 
 
@@ -72,7 +73,7 @@ def test_overflowing_count_table_keeps_the_most_frequent_terms() -> None:
     assert counts.summary()["max_dropped_count"] >= 1
 
 
-def test_streamed_bundle_loads_verifies_and_routes(streamed, tmp_path: Path) -> None:  # noqa: ANN001
+def test_streamed_bundle_loads_verifies_and_routes(streamed: TrainResult, tmp_path: Path) -> None:
     """Check that the bundle saves, passes its checksum on load and scores via the Router."""
     sha = save_bundle(streamed.bundle, tmp_path / "bundle")
     bundle = load_bundle(tmp_path / "bundle", sha)
@@ -85,7 +86,9 @@ def test_streamed_bundle_loads_verifies_and_routes(streamed, tmp_path: Path) -> 
     assert streamed.metrics["heads"]["intent"]["macro_f1"] > 0.9
 
 
-def test_same_seed_and_chunks_give_identical_weights(cases_file: Path, streamed) -> None:  # noqa: ANN001
+def test_same_seed_and_chunks_give_identical_weights(
+    cases_file: Path, streamed: TrainResult
+) -> None:
     """Check that a second run over the same chunks with the same seed is bit-identical."""
     again = fit_stream(ParquetSource([cases_file], chunk_rows=100), stream=FAST).bundle
     for name, head in streamed.bundle.heads.items():
@@ -95,7 +98,7 @@ def test_same_seed_and_chunks_give_identical_weights(cases_file: Path, streamed)
     assert streamed.bundle.metadata["data_fingerprint"] == again.metadata["data_fingerprint"]
 
 
-def test_validation_rows_choose_alpha_and_test_rows_measure(streamed) -> None:  # noqa: ANN001
+def test_validation_rows_choose_alpha_and_test_rows_measure(streamed: TrainResult) -> None:
     """Check that every head reports its alpha grid on validation rows and test figures."""
     for name, sel in streamed.selection.items():
         assert set(sel["grid"]) == {"0.0001", "0.001"}
@@ -160,7 +163,9 @@ def test_streaming_a_csv_is_refused_with_the_way_to_convert(
         (lambda d: (d / "bad.parquet").write_text("not parquet") and d / "bad.parquet", "Parquet"),
     ],
 )
-def test_unreadable_streaming_input_is_a_clear_error(tmp_path: Path, make, message: str) -> None:  # noqa: ANN001
+def test_unreadable_streaming_input_is_a_clear_error(
+    tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
     """Check that a missing file, an empty directory and a corrupt file each name the path."""
     path = make(tmp_path)
     with pytest.raises(DataError, match=message) as err:
