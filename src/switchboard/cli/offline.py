@@ -232,6 +232,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.data.synth import generate, write
 
+    if args.chunk_rows is not None:
+        return _synth_chunks(args)
     data = generate(args.n, seed=args.seed)
     write(data, args.out, args.roster)
     say(
