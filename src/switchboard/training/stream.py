@@ -77,7 +77,8 @@ class StreamConfig:
     # SGD regularisation strengths compared per head on validation (alpha ~ 1 / (C * rows)).
     alpha_grid: tuple[float, ...] = (1e-6, 1e-5, 1e-4)
     # Passes of SGD over the training rows; the first vectorises, later ones reread from disk.
-    epochs: int = 3
+    # Two were as good as three on synthetic data (bench/train_scale.py) at two thirds the time.
+    epochs: int = 2
     loss: str = "hinge"
     seed: int = 0
     # Validation / test rows kept in memory (the first ones of their split, in chunk order).
@@ -250,13 +251,28 @@ def _take(mask: np.ndarray, room: int) -> np.ndarray:
     return out
 
 
+def _affinity_sample(chunk: pd.DataFrame, share: float) -> np.ndarray:
+    """Rows responder affinity trains on: a `share` of them by case_id hash, spread evenly
+    over the data (who-takes-what is a coarse signal: fit.py fits it on a subsample too)."""
+    if share >= 1.0:
+        return np.ones(len(chunk), dtype=bool)
+    hashed = pd.util.hash_pandas_object(chunk["case_id"].astype(str), index=False).to_numpy()
+    return (hashed % 1_000_000) < share * 1_000_000
+
+
 def _vectorised_chunks(
-    source: ParquetSource, features: CaseFeatures, stream: StreamConfig, held: _Held
+    source: ParquetSource,
+    features: CaseFeatures,
+    stream: StreamConfig,
+    held: _Held,
+    affinity_share: float,
 ) -> Iterator[tuple[sp.csr_matrix, dict[str, np.ndarray]]]:
     """First epoch: read, vectorise and split each chunk; keep the held rows; yield the rest."""
     for chunk in source.chunks():
         split = split_of(chunk)
         targets = _targets(chunk)
+        affinity = targets[AFFINITY].copy()
+        affinity[~_affinity_sample(chunk, affinity_share)] = None
         X = features.transform(chunk)
         val = _take(split == "val", stream.val_rows - held.n_val)
         test = _take(split == "test", stream.test_rows - held.n_test)
@@ -278,7 +294,7 @@ def _vectorised_chunks(
             )
         # Validation rows past the kept sample train like any other (they would be wasted).
         train = fit_rows & ~val
-        yield X[train], {h: t[train] for h, t in targets.items()}
+        yield X[train], {**{h: t[train] for h, t in targets.items()}, AFFINITY: affinity[train]}
 
 
 def _cached(scratch: Path, n: int) -> Iterator[tuple[sp.csr_matrix, dict[str, np.ndarray]]]:
@@ -321,10 +337,13 @@ def fit_heads(
     seen: _Pass1,
     stream: StreamConfig,
     progress: Progress | None = None,
+    affinity_rows: int = 20_000,
 ) -> tuple[dict[str, dict[float, SGDClassifier]], _Held, int]:
     """Pass 2 and the later epochs: every classifier sees the training rows in chunk order."""
     models = {name: _classifiers(name, classes, seen, stream) for name, classes in plan.items()}
     held = _Held()
+    responders = sum(seen.labels[AFFINITY].values())
+    affinity_share = affinity_rows / responders if responders else 1.0
     n_chunks = 0
     if stream.scratch_dir is not None:
         Path(stream.scratch_dir).mkdir(parents=True, exist_ok=True)
@@ -333,7 +352,7 @@ def fit_heads(
         epochs = range(stream.epochs)
         for epoch in progress(epochs, stream.epochs) if progress else epochs:
             if epoch == 0:
-                chunks = _vectorised_chunks(source, features, stream, held)
+                chunks = _vectorised_chunks(source, features, stream, held, affinity_share)
             else:
                 chunks = _cached(scratch, n_chunks)
             for X, targets in chunks:
@@ -433,7 +452,9 @@ def fit_stream(
 
     steps.start("heads")
     t1 = time.perf_counter()
-    models, held, n_chunks = fit_heads(source, features, plan, seen, stream, progress)
+    models, held, n_chunks = fit_heads(
+        source, features, plan, seen, stream, progress, config.affinity_rows
+    )
     timings["heads_s"] = time.perf_counter() - t1
     X_val = sp.vstack(held.val_X, format="csr") if held.val_X else None
     heads: dict[str, LinearHead] = {}
@@ -444,6 +465,8 @@ def fit_stream(
         )
         X = X_val if X_val is not None else sp.csr_matrix((0, features.n_features_out_))
         n_train = sum(seen.labels[name].values())
+        if name == AFFINITY:
+            n_train = min(n_train, config.affinity_rows)
         heads[name], selection[name] = choose(name, by_alpha, plan[name], X, y_val, config, n_train)
     affinity = heads.pop(AFFINITY, None)
     selection.pop(AFFINITY, None)
