@@ -140,6 +140,7 @@ def run(
     include_inmemory_1m: bool = False,
     work: Path | None = None,
     reuse: bool = False,
+    note: str = "",
 ) -> dict[str, Any]:
     """Measure every (trainer, size); with `reuse`, a run already measured in `work` (its
     `<trainer>-<n>.row.json`) is read back instead of repeated."""
@@ -169,6 +170,8 @@ def run(
                 "n": n,
                 "peak_rss_gb": round(peak / 2**30, 2),
                 "wall_s": round(wall, 1),
+                # Wall time depends on what else runs: the 1-minute load average at the end.
+                "load_avg_end": round(os.getloadavg()[0], 1),
             }
             if code == 0 and out.exists():
                 row.update(json.loads(out.read_text()))
@@ -183,6 +186,7 @@ def run(
         "test_set": {"rows": TEST_ROWS, "seed": TEST_SEED},
         "target": f"1M cases under {TARGET_GB} GB peak RSS",
         "target_met": bool(big) and all(r["peak_rss_gb"] < TARGET_GB for r in big),
+        "note": note,
     }
     write_result("train_scale", payload)
     heads = sorted({h for r in rows for h in r.get("macro_f1", {})})
@@ -206,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="read back runs already measured in --work"
     )
+    parser.add_argument("--note", default="", help="stored with the results (e.g. the load)")
     parser.add_argument("--worker", choices=("inmemory", "streaming"), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--test", type=Path, help=argparse.SUPPRESS)
@@ -215,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         _worker(args.worker, args.data, args.test, args.out)
         return
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    run(sizes, args.include_inmemory_1m, args.work, args.reuse)
+    run(sizes, args.include_inmemory_1m, args.work, args.reuse, args.note)
 
 
 if __name__ == "__main__":
