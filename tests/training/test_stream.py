@@ -189,3 +189,13 @@ def test_rejected_rows_are_counted_and_skipped(tmp_path: Path) -> None:
     )
     assert (stats.n_in, stats.n_rejected) == (300, 10)
     assert result.bundle.metadata["n_rows"] == 290
+
+
+def test_streaming_with_every_row_rejected_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that Parquet whose rows all fail validation is "nothing to train" (exit 3)."""
+    data = _parquet(tmp_path, make_cases(20).assign(text=""))
+    settings = Settings(data_dir=tmp_path / "var")
+    assert _train(settings, data, tmp_path / "out", "--streaming") == 3
+    assert "no usable rows" in capsys.readouterr().err
