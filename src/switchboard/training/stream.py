@@ -20,8 +20,10 @@ fitted vocabularies were made differently), `LinearHead`s, the expertise model. 
 path: the semantic block and the second opinion (both need every text through a dense model
 again; plain tf-idf heads only), the time split rule (needs every timestamp sorted: rows
 split by the given `split` column or the case_id hash), and duplicate case_ids across chunks
-are not detected (validation checks within a chunk). Expertise is exact: its tables read only
-a few label columns of the non-test rows, ~0.1 KB a case.
+are not detected (validation checks within a chunk). Responder affinity learns from an even
+sample of `TrainConfig.affinity_rows` rows (by case_id hash), as fit.py subsamples it too.
+Expertise is exact: its tables read only a few label columns of the non-test rows, ~0.1 KB a
+case.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class StreamConfig:
     # SGD regularisation strengths compared per head on validation (alpha ~ 1 / (C * rows)).
     alpha_grid: tuple[float, ...] = (1e-6, 1e-5, 1e-4)
     # Passes of SGD over the training rows; the first vectorises, later ones reread from disk.
-    # Two were as good as three on synthetic data (bench/train_scale.py) at two thirds the time.
+    # Two by default, a time budget (not tuned): each further epoch is one more SGD pass over
+    # the cached chunks; at 1M synthetic cases two already beat the in-memory trainer's F1.
     epochs: int = 2
     loss: str = "hinge"
     seed: int = 0
