@@ -2,9 +2,11 @@
 
 Order: decisions on real text, quality on real data, routing simulation, serving speed,
 the soak (p99 drift and memory over minutes of traffic), the semantic block's cost, training
-speed, batch scoring in-process against Spark, then the featurisation comparison (tf-idf
-against tf-idf + the full MiniLM, per head).
-`--quick` shortens the load runs and the soak (2 minutes instead of 5).
+speed, batch scoring in-process against Spark, training beyond RAM (peak memory and quality of
+the in-memory and streaming trainers at 100k and 1M cases: 30-60 minutes), then the
+featurisation comparison (tf-idf against tf-idf + the full MiniLM, per head). `--quick`
+shortens the load runs and the soak (2 minutes instead of 5) and measures training beyond RAM
+at 100k cases only.
 Benchmarks never run inside `make test`.
 """
 
@@ -22,6 +24,7 @@ from bench import (
     semantic_cost,
     serving,
     soak,
+    train_scale,
     train_speed,
 )
 
@@ -37,6 +40,7 @@ def main() -> None:
     semantic_cost.run(quick=quick)
     train_speed.run()
     batch_score.run()  # skips with a message without pyspark
+    train_scale.run(sizes=(100_000,) if quick else train_scale.SIZES)
     featurisation.run()  # skips with a message without the MiniLM weights or ../shared
     print(f"\nmake bench finished in {time.perf_counter() - t0:.0f} s")
 

@@ -46,6 +46,10 @@ class Settings:
     # `key:scope,scope;key2:scope` (see service/auth.py). Empty: `make run` makes a demo key.
     api_keys: str = ""
     max_batch: int = 1000
+    # `switchboard train` switches to the streaming trainer (training/stream.py: two passes
+    # over Parquet chunks, bounded memory) when the Parquet inputs hold more rows than this;
+    # `--streaming` / `--in-memory` decide explicitly. ~14 KB a case in memory: 200k ~ 3 GB.
+    streaming_above: int = 200_000
     max_text_chars: int = 10_000
     # Unreviewed predictions older than this are deleted (reviewed ones are labelled data and
     # stay); 0 keeps everything. Enforced at start-up and hourly by the prediction log writer.

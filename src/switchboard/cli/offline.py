@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from switchboard.cli.common import EXIT_REFUSED, CliError, say
 from switchboard.cli.extras import require_extra
@@ -75,6 +76,62 @@ def _check_registry(settings: Settings) -> None:
     Registry(settings.registry_path).versions()
 
 
+def _streaming(args: argparse.Namespace, settings: Settings) -> bool:
+    """--streaming / --in-memory, else streaming when the Parquet inputs hold more than
+    `SWITCHBOARD_STREAMING_ABOVE` rows (counted from Parquet metadata, nothing read)."""
+    from switchboard.training.stream_source import count_rows
+
+    if args.streaming or args.in_memory:
+        return bool(args.streaming)
+    if args.format != "auto" or args.cv:
+        return False
+    rows = count_rows(args.data)
+    return rows is not None and rows > settings.streaming_above
+
+
+def _train_streaming(args: argparse.Namespace, settings: Settings) -> Any:
+    """Fit with the streaming trainer (training/stream.py); the result for train_and_register."""
+    import pandas as pd
+
+    from switchboard.data.validate import write_rejects
+    from switchboard.training.fit import TrainConfig
+    from switchboard.training.pipeline import policy_version
+    from switchboard.training.progress import progress
+    from switchboard.training.stream import StreamConfig, fit_stream
+    from switchboard.training.stream_source import ChunkStats, ParquetSource
+
+    if args.cv:
+        raise CliError("--cv needs the in-memory trainer; drop --streaming or --cv")
+    if args.format != "auto":
+        raise CliError(f"--format {args.format}: the streaming trainer reads Parquet files only")
+    source = ParquetSource(args.data, chunk_rows=args.chunk_rows, mapping=parse_mapping(args.map))
+    say(
+        f"streaming trainer: {len(source.paths)} Parquet file(s) in chunks of "
+        f"{args.chunk_rows:,} rows; plain tf-idf heads (no semantic block, no second opinion)"
+    )
+    rejects = args.rejects or settings.data_dir / "rejects" / f"{args.data[0].stem}-rejects.csv"
+    rejects.unlink(missing_ok=True)
+    stats = ChunkStats()
+    result = fit_stream(
+        source,
+        TrainConfig(featurisations=("tfidf",)),
+        StreamConfig(chunk_rows=args.chunk_rows, scratch_dir=settings.data_dir),
+        progress=progress("epochs", "epoch", args.quiet),
+        policy_version=policy_version(settings),
+        stages=progress("training", "stage", args.quiet),
+        stats=stats,
+    )
+    where = ""
+    if stats.rejects:
+        write_rejects(pd.concat(stats.rejects, ignore_index=True), rejects)
+        where = f" (first {sum(len(r) for r in stats.rejects):,} in {rejects})"
+    say(
+        f"read {stats.n_in:,} rows: {stats.n_accepted:,} accepted + "
+        f"{stats.n_rejected:,} rejected{where}"
+    )
+    return result
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.ml.registry import CHAMPION
     from switchboard.training.evaluate import format_report
@@ -87,9 +144,16 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("--promote and --no-promote contradict each other")
     if args.out is not None and args.promote:
         raise CliError("--out writes a bundle outside the registry; it cannot be promoted")
+    if args.streaming and args.in_memory:
+        raise CliError("--streaming and --in-memory contradict each other")
+    if args.chunk_rows < 1:
+        raise CliError(f"--chunk-rows must be positive, got {args.chunk_rows}")
     if args.out is None:
         _check_registry(settings)
-    report = _load(args, settings, "train on")
+    if _streaming(args, settings):
+        fitted, frame = _train_streaming(args, settings), None
+    else:
+        fitted, frame = None, _load(args, settings, "train on").accepted
     config = TrainConfig(
         featurisations=tuple(args.featurisations.split(",")),
         latency_budget_ms=args.latency_budget_ms,
@@ -97,14 +161,14 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.cv:
         cv = cross_validate(
-            report.accepted, args.cv, config, progress=progress("CV folds", "fold", args.quiet)
+            frame, args.cv, config, progress=progress("CV folds", "fold", args.quiet)
         )
         print(f"{args.cv}-fold cross-validation (pooled out-of-fold predictions):")
         print(format_report(cv, per_class=args.per_class))
         if args.cv_json:
             args.cv_json.write_text(json.dumps(cv, indent=2))
     outcome = train_and_register(
-        report.accepted,
+        frame,
         settings,
         [str(p) for p in args.data],
         mlflow=not args.no_mlflow and args.out is None,
@@ -114,6 +178,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         tolerance=args.tolerance,
         benchmark=not args.no_benchmark,
         quiet=args.quiet,
+        fitted=fitted,
     )
     if outcome.version is None:
         print(f"wrote an unregistered bundle to {args.out} (the registry is unchanged)")
@@ -167,12 +232,32 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_synth(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.data.synth import generate, write
 
+    if args.chunk_rows is not None:
+        return _synth_chunks(args)
     data = generate(args.n, seed=args.seed)
     write(data, args.out, args.roster)
     say(
         f"wrote {len(data.cases)} cases to {args.out}"
         + (f", roster to {args.roster}" if args.roster else "")
     )
+    return 0
+
+
+def _synth_chunks(args: argparse.Namespace) -> int:
+    """`--chunk-rows`: Parquet chunks in the directory `--out`, one chunk in memory at a time."""
+    from switchboard.data.synth import build_roster
+    from switchboard.data.synth.chunks import write_chunks
+
+    if args.n < 1 or args.chunk_rows < 1:
+        raise CliError(f"--n and --chunk-rows must be positive, got {args.n}, {args.chunk_rows}")
+    try:
+        paths = write_chunks(args.n, args.out, seed=args.seed, chunk_rows=args.chunk_rows)
+    except ValueError as exc:
+        raise CliError(f"--out {args.out}: {exc}") from exc
+    if args.roster:
+        args.roster.parent.mkdir(parents=True, exist_ok=True)
+        args.roster.write_text(json.dumps(build_roster(), indent=2, ensure_ascii=False) + "\n")
+    say(f"wrote {args.n:,} cases in {len(paths)} Parquet chunks to {args.out}")
     return 0
 
 
@@ -229,6 +314,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="do not train the cascade's second opinion (heads on the full MiniLM transformer, "
         "asked only when the fast heads are unsure); faster to train, worse on real text",
     )
+    p.add_argument(
+        "--streaming",
+        action="store_true",
+        help="train in bounded memory: two passes over Parquet chunks (a .parquet file or a "
+        "directory of them); chosen automatically above SWITCHBOARD_STREAMING_ABOVE rows",
+    )
+    p.add_argument("--in-memory", action="store_true", help="never switch to the streaming trainer")
+    p.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=50_000,
+        help="rows per chunk of the streaming trainer (default: %(default)s)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score a registered model against labelled cases")
@@ -248,4 +346,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--roster", type=Path)
+    p.add_argument(
+        "--chunk-rows",
+        type=int,
+        metavar="K",
+        help="write Parquet chunks of K rows into the directory --out, never holding all "
+        "cases (for millions of cases; what the streaming trainer reads)",
+    )
     p.set_defaults(func=cmd_synth)

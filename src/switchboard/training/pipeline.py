@@ -17,7 +17,7 @@ from switchboard.errors import UserError
 from switchboard.ml.bundle import Bundle, load_bundle, save_bundle, sha256_file
 from switchboard.ml.registry import CHALLENGER, CHAMPION, Registry, UnknownVersionError
 from switchboard.settings import Settings
-from switchboard.training.fit import TrainConfig, fit_bundle
+from switchboard.training.fit import TrainConfig, TrainResult, fit_bundle
 from switchboard.training.lifecycle import DEFAULT_TOLERANCE
 
 
@@ -35,7 +35,7 @@ class ModelNotFoundError(PipelineError):
     exit_code = 2
 
 
-def _policy_version(settings: Settings) -> str:
+def policy_version(settings: Settings) -> str:
     try:
         with settings.policy_file.open("rb") as fh:
             return str(tomllib.load(fh).get("version", ""))
@@ -58,7 +58,7 @@ class TrainOutcome:
 
 
 def train_and_register(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     settings: Settings,
     data_files: Sequence[str],
     mlflow: bool = True,
@@ -68,6 +68,7 @@ def train_and_register(
     tolerance: float = DEFAULT_TOLERANCE,
     benchmark: bool = True,
     quiet: bool = False,
+    fitted: TrainResult | None = None,
 ) -> TrainOutcome:
     """Fit; then either write the bundle to `out` (nothing else), or register it (and log it to
     MLflow) as a new version.
@@ -76,6 +77,9 @@ def train_and_register(
     first version has nothing to beat — and otherwise makes the new version the `challenger`;
     `promote=True` asks the gate (`lifecycle.gate`) and promotes when it passes; `promote=False`
     never promotes.
+
+    `fitted`: a result trained elsewhere (the streaming trainer, training/stream.py, which never
+    holds a frame); `frame` is then None and only the files are logged as MLflow inputs.
     """
     from switchboard.routing.policy import load_policy
     from switchboard.routing.router import Router
@@ -84,13 +88,18 @@ def train_and_register(
     from switchboard.training.progress import progress
 
     registry = Registry(settings.registry_path)
-    result = fit_bundle(
-        frame,
-        config,
-        progress=progress("heads", "head", quiet),
-        policy_version=_policy_version(settings),
-        stages=progress("training", "stage", quiet),
-    )
+    if fitted is not None:
+        result = fitted
+    elif frame is not None:
+        result = fit_bundle(
+            frame,
+            config,
+            progress=progress("heads", "head", quiet),
+            policy_version=policy_version(settings),
+            stages=progress("training", "stage", quiet),
+        )
+    else:
+        raise ValueError("train_and_register needs a frame or a fitted result")
     if not result.bundle.heads and result.bundle.expertise is None:
         raise NothingToTrainError(f"no head had enough labelled rows to train: {result.skipped}")
     bundle = result.bundle
