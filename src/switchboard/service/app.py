@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
-from switchboard.service import activity, locks, review, shadow, webhook
+from switchboard.service import activity, locks, maintenance, review, shadow, webhook
 from switchboard.service.auth import parse_keys
 from switchboard.service.caches import AUTHOR_TTL_S, ROSTER_TTL_S, VOLUME_TTL_S, TTLCache
 from switchboard.service.db import make_engine, prepare_schema
@@ -43,6 +43,9 @@ from switchboard.service.webhook import CrisisWebhook
 from switchboard.settings import Settings, get_settings
 
 log = logging.getLogger("switchboard.retention")
+
+# How often the retention purge runs, once across all replicas (service/maintenance.py).
+RETENTION_EVERY = timedelta(hours=1)
 
 
 def provide_router(state: State) -> Router:
@@ -75,6 +78,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     log.info("retention purge skipped: another process is running it")
                     return
                 now = datetime.now(UTC)
+                last = maintenance.claim_run(engine, "retention", RETENTION_EVERY, now)
+                if last is not None:
+                    log.info(
+                        "retention purge skipped: another process ran it",
+                        extra={"last_run_at": last.isoformat()},
+                    )
+                    return
                 deleted = review.purge(engine, settings.prediction_retention_days, now)
                 log.info("retention purge done", extra={"predictions_deleted": deleted})
                 with engine.begin() as conn:
@@ -88,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings.journal_dir,
             fsync=settings.journal_fsync,
             housekeeping=retention,
+            housekeeping_every_s=RETENTION_EVERY.total_seconds(),
             legacy_fallback=settings.data_dir / "predictions-unwritten.jsonl",
         )
         app.state.router, app.state.load_error = load_router(settings, app.state.policy)

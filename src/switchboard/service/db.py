@@ -229,6 +229,15 @@ webhook_deliveries = Table(
     Column("payload", JSON, nullable=False),  # the event as sent, without the signature
 )
 
+# When each periodic job last ran, for every replica (migration 0009; service/maintenance.py):
+# the retention purge runs once per period across replicas, not once per process.
+maintenance_runs = Table(
+    "maintenance_runs",
+    metadata,
+    Column("task", String(50), primary_key=True),
+    _when("last_run_at", nullable=False),
+)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
