@@ -46,6 +46,10 @@ class Settings:
     # `key:scope,scope;key2:scope` (see service/auth.py). Empty: `make run` makes a demo key.
     api_keys: str = ""
     max_batch: int = 1000
+    # Concurrent POST /v1/score requests are scored together, at most this many per batch
+    # (service/score_queue.py); 1 scores each request alone. A batch forms only from requests
+    # that arrive while the previous one is scored, so a lone request never waits.
+    score_queue_batch: int = 64
     max_text_chars: int = 10_000
     # Unreviewed predictions older than this are deleted (reviewed ones are labelled data and
     # stay); 0 keeps everything. Enforced at start-up and hourly by the prediction log writer.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -34,8 +35,9 @@ from switchboard.service.routes.model import ModelController, load_challenger, l
 from switchboard.service.routes.ops import health, metrics, ready
 from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
 from switchboard.service.routes.roster import MentionController, ResponderController
-from switchboard.service.routes.scoring import ScoreController
+from switchboard.service.routes.scoring import ScoreController, score_each
 from switchboard.service.routes.webhooks import WebhookController
+from switchboard.service.score_queue import ScoreQueue
 from switchboard.service.sessions import STORE_NAME, SqlStore
 from switchboard.service.shadow import Shadow
 from switchboard.service.webhook import CrisisWebhook
@@ -92,9 +94,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         load_challenger(settings, app.state.policy, app.state.shadow)
         if settings.crisis_webhook_url:  # its thread records, then sends, tier-5 events
             app.state.webhook = CrisisWebhook(engine, settings, app.state.metrics)
+        app.state.score_queue = ScoreQueue(
+            partial(score_each, app.state), max(1, settings.score_queue_batch)
+        )
         try:
             yield
         finally:
+            app.state.score_queue.close()  # what is queued is scored and journalled first
             if app.state.webhook is not None:  # queued events are recorded before it stops
                 app.state.webhook.close()
             app.state.shadow.close()  # before the engine goes: the batch in hand is stored
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "log": None,
                 "shadow": None,
                 "webhook": None,
+                "score_queue": None,
                 "roster_cache": TTLCache(ROSTER_TTL_S),
                 "brand_volume_cache": TTLCache(VOLUME_TTL_S),
                 "author_history_cache": TTLCache(AUTHOR_TTL_S),
