@@ -78,7 +78,7 @@ class ScoreQueue:
                 try:
                     results = self._score_each(router, [m for m, _ in items])
                 except BaseException as exc:  # the thread must not die: every request fails
-                    log.exception("scoring a batch of %d failed", len(items))
+                    # Not logged here: each request's error handler logs it, with its id.
                     results = [exc] * len(items)
                 self.batches += 1
                 self.mentions += len(items)
