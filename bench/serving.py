@@ -10,7 +10,7 @@ concurrency 64 with N uvicorn worker processes (`switchboard serve --workers N`)
 Issue #14 targets on 2 cores, each ratio from one run: `/v1/score` >= 0.5 x the constant-JSON
 `/health` ceiling at concurrency 64 on one process; p99 < 5 ms at concurrency 1; RSS < 600 MB.
 Printed beside the previous release's figures (`PREVIOUS`). `python -m bench.serving [--quick]
-[--workers 2]`.
+[--workers 2] [--registry DATA_DIR/registry]` (the last reuses a trained model: no training).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import gc
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -302,10 +303,14 @@ def http(
     return out
 
 
-def run(quick: bool = False, workers: int = 1) -> dict[str, Any]:
+def run(quick: bool = False, workers: int = 1, registry: Path | None = None) -> dict[str, Any]:
+    """`registry`: a trained model registry (a data dir's `registry/`) to copy instead of
+    training one (minutes on a busy machine); the first-run training time is then not measured."""
     bodies = _mentions(1000)
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
         data_dir = Path(tmp)
+        if registry is not None:
+            shutil.copytree(registry, data_dir / "registry")
         env = {
             **os.environ,
             "SWITCHBOARD_DATA_DIR": str(data_dir),
@@ -318,7 +323,7 @@ def run(quick: bool = False, workers: int = 1) -> dict[str, Any]:
             check=True,
             capture_output=True,
         )
-        train_s = time.perf_counter() - t0
+        train_s = time.perf_counter() - t0 if registry is None else float("nan")
         floor = in_process(data_dir, bodies)
         served = http(env, data_dir, bodies, quick, workers)
     payload = {"first_run_train_s": round(train_s, 1), "in_process": floor, "http": served}
@@ -433,9 +438,14 @@ def _print(p: dict[str, Any]) -> None:
     print(table(["figure", "this run", "previous release", "target"], rows))
 
 
-def _workers(argv: list[str]) -> int:
-    return int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 1
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
 
 
 if __name__ == "__main__":
-    run(quick="--quick" in sys.argv, workers=_workers(sys.argv))
+    registry = _option(sys.argv, "--registry")
+    run(
+        quick="--quick" in sys.argv,
+        workers=int(_option(sys.argv, "--workers") or 1),
+        registry=Path(registry) if registry else None,
+    )
