@@ -21,35 +21,25 @@ def _mention(mention_id: str, text: str = TEXT) -> MentionIn:
     return MentionIn(id=mention_id, text=text)
 
 
-def test_requests_arriving_while_one_is_scored_form_one_batch() -> None:
-    """The first request is scored at once; the ones that queue meanwhile go in one batch,
-    and every request gets its own answer back."""
-    release = threading.Event()
+def test_requests_queued_together_are_scored_as_one_batch() -> None:
+    """Requests that queue in the same turns of the loop form one batch; one that comes alone
+    later is scored alone, at once; every request gets its own answer back."""
     batches: list[list[str]] = []
 
     def score(router: object, mentions: list[MentionIn]) -> list:
         batches.append([m.id for m in mentions])
-        if len(batches) == 1:
-            release.wait(5)  # the first batch is slow: the others queue behind it
         return [f"answer-{m.id}" for m in mentions]
 
     queue = ScoreQueue(score, max_batch=64)  # type: ignore[arg-type]
 
-    async def run() -> list[str]:
-        first = asyncio.ensure_future(queue.score(None, _mention("0")))  # type: ignore[arg-type]
-        while not batches:
-            await asyncio.sleep(0.001)
-        rest = [asyncio.ensure_future(queue.score(None, _mention(str(i)))) for i in range(1, 9)]  # type: ignore[arg-type]
-        await asyncio.sleep(0.01)
-        release.set()
-        return await asyncio.gather(first, *rest)
+    async def run() -> tuple[list[str], str]:
+        together = await asyncio.gather(*(queue.score(None, _mention(str(i))) for i in range(8)))  # type: ignore[arg-type]
+        alone = await queue.score(None, _mention("late"))  # type: ignore[arg-type]
+        return together, alone
 
-    try:
-        answers = asyncio.run(run())
-    finally:
-        queue.close()
-    assert answers == [f"answer-{i}" for i in range(9)]
-    assert batches == [["0"], [str(i) for i in range(1, 9)]]
+    together, alone = asyncio.run(run())
+    assert together == [f"answer-{i}" for i in range(8)] and alone == "answer-late"
+    assert batches == [[str(i) for i in range(8)], ["late"]]
 
 
 def test_a_failed_batch_fails_each_of_its_requests() -> None:
@@ -62,11 +52,8 @@ def test_a_failed_batch_fails_each_of_its_requests() -> None:
         calls = [queue.score(None, _mention(str(i))) for i in range(3)]  # type: ignore[arg-type]
         return await asyncio.gather(*calls, return_exceptions=True)
 
-    try:
-        outcomes = asyncio.run(run())
-    finally:
-        queue.close()
-    assert all(isinstance(o, LogUnavailable) for o in outcomes)
+    outcomes = asyncio.run(run())
+    assert len(outcomes) == 3 and all(isinstance(o, LogUnavailable) for o in outcomes)
 
 
 def test_a_clash_in_a_batch_fails_only_its_own_request(client: TestClient) -> None:
@@ -120,23 +107,15 @@ def test_concurrent_http_requests_are_answered_as_one_at_a_time(client: TestClie
 @pytest.mark.parametrize("size", [1, 2])
 def test_queue_batch_setting_bounds_a_batch(size: int) -> None:
     seen: list[int] = []
-    gate = threading.Event()
 
     def score(router: object, mentions: list[MentionIn]) -> list:
         seen.append(len(mentions))
-        gate.wait(5)
         return ["ok"] * len(mentions)
 
     queue = ScoreQueue(score, max_batch=size)  # type: ignore[arg-type]
 
-    async def run() -> None:
-        calls = [asyncio.ensure_future(queue.score(None, _mention(str(i)))) for i in range(5)]  # type: ignore[arg-type]
-        await asyncio.sleep(0.02)
-        gate.set()
-        await asyncio.gather(*calls)
+    async def run() -> list[str]:
+        return await asyncio.gather(*(queue.score(None, _mention(str(i))) for i in range(5)))  # type: ignore[arg-type]
 
-    try:
-        asyncio.run(run())
-    finally:
-        queue.close()
-    assert max(seen) <= size and sum(seen) == 5
+    assert asyncio.run(run()) == ["ok"] * 5
+    assert max(seen) == size and sum(seen) == 5

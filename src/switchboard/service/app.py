@@ -100,7 +100,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            app.state.score_queue.close()  # what is queued is scored and journalled first
             if app.state.webhook is not None:  # queued events are recorded before it stops
                 app.state.webhook.close()
             app.state.shadow.close()  # before the engine goes: the batch in hand is stored

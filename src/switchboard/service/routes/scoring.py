@@ -183,9 +183,9 @@ class ScoreController(Controller):
     guards = [require("score")]  # noqa: RUF012 - Litestar reads a list
     security = BEARER
 
-    # Concurrent single-mention requests are scored together on the score queue's thread
-    # (service/score_queue.py): the event loop keeps reading and answering requests meanwhile.
-    # Batch requests are batches already; they go to the thread pool.
+    # Concurrent single-mention requests are scored together, in one batch on the event loop
+    # (service/score_queue.py); a lone one at once. Batch requests are batches already; they
+    # can take long, so they go to the thread pool and never stall the loop.
     @post(
         "/",
         operation_id="score",
