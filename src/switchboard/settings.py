@@ -99,6 +99,12 @@ class Settings:
     # multiprocess mode, so that with `switchboard serve --workers N` /metrics adds up every
     # worker; `switchboard serve` empties it at start (service/metrics.py).
     metrics_dir: str = ""
+    # Threads numpy's BLAS may use in the service (the second opinion's transformer is matrix
+    # products). The event loop, the log writer and the other workers already keep the cores
+    # busy: more BLAS threads only fight them for it. On a loaded 2-core machine, 1 thread made
+    # the transformer 4-6x faster per mention than the default of one per core (#14). 0 leaves
+    # the library's default.
+    blas_threads: int = 1
 
     @property
     def registry_path(self) -> Path:

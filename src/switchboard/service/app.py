@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from threadpoolctl import threadpool_limits
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.blas_threads > 0:  # for the process: see Settings.blas_threads
+            threadpool_limits(limits=settings.blas_threads, user_api="blas")
         engine = make_engine(settings.db_url)
         prepare_schema(engine, settings.migrate_on_start)
         app.state.engine = engine
