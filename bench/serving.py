@@ -1,12 +1,16 @@
 """Serving speed: in-process floor, HTTP service, and the constant-JSON ceiling, in one run.
 
-The service is started the way `make run` starts it (`switchboard quickstart`, which trains on
-the shipped sample when no model exists), in a fresh data directory, on 127.0.0.1 only. Every
-load is bounded in requests and seconds (bench/loadgen.py) and the server is stopped at the
-end, whatever happens.
+The service is started the way `make run` starts it (`switchboard quickstart --no-serve` trains
+on the shipped sample, then `switchboard serve`), in a fresh data directory, on 127.0.0.1 only
+(a port of SWITCHBOARD_TEST_PORTS=a-b when set). Every load is bounded in requests and seconds
+(bench/loadgen.py) and every server is stopped at the end, whatever happens. The HTTP rows are
+measured with the cascade's second opinion on (the default policy) and off; `--workers N` adds
+concurrency 64 with N uvicorn worker processes (`switchboard serve --workers N`).
 
-Issue #4 targets on 2 cores: in-process single-mention p50 < 0.5 ms; batch >= 20,000
-mentions/s; HTTP >= 1,500 req/s at concurrency 64 and p99 < 5 ms at concurrency 1; RSS < 600 MB.
+Issue #14 targets on 2 cores, each ratio from one run: `/v1/score` >= 0.5 x the constant-JSON
+`/health` ceiling at concurrency 64 on one process; p99 < 5 ms at concurrency 1; RSS < 600 MB.
+Printed beside the previous release's figures (`PREVIOUS`). `python -m bench.serving [--quick]
+[--workers 2] [--registry DATA_DIR/registry]` (the last reuses a trained model: no training).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,9 +49,16 @@ BATCH_SIZE = 100
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """Any free port, or the first free one of SWITCHBOARD_TEST_PORTS=a-b (shared machines)."""
+    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
 
 
 def _mentions(n: int) -> list[dict[str, Any]]:
@@ -159,18 +172,20 @@ def _fields(obj: object) -> dict[str, Any]:
 
 
 @contextmanager
-def service(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`switchboard quickstart` on 127.0.0.1:port; always stopped on exit."""
-    cmd = [str(Path(sys.executable).with_name("switchboard")), "quickstart"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
+def service(
+    env: dict[str, str], port: int, log: Path, workers: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`switchboard serve` (what `make run` ends in) on 127.0.0.1:port; always stopped on exit."""
+    cmd = [sys.executable, "-m", "switchboard", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--seed-roster", str(ROSTER), "--workers", str(workers)]
+    with log.open("ab") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             yield proc
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -208,44 +223,94 @@ def _load(port: int, **kw: Any) -> dict[str, Any]:
     return {**asdict(r), "little_bound_ms": round(1000 * spec.concurrency / r.rps, 3)}
 
 
-def http(env: dict[str, str], log: Path, bodies: list[dict[str, Any]], quick: bool) -> dict:
+def _policy_without_second_opinion(path: Path) -> Path:
+    """The default policy with the cascade's second opinion off (`second_opinion_below = 0`)."""
+    from switchboard.settings import Settings
+
+    text = Settings().policy_file.read_text()
+    off, n = re.subn(r"(?m)^second_opinion_below\s*=.*$", "second_opinion_below = 0", text)
+    if n != 1:
+        raise RuntimeError("policy.toml has no `second_opinion_below` line to turn off")
+    path.write_text(off)
+    return path
+
+
+def _serve_and_load(
+    env: dict[str, str],
+    log: Path,
+    single: list[str],
+    batches: list[str],
+    concurrency: tuple[int, ...],
+    quick: bool,
+    workers: int = 1,
+) -> dict[str, Any]:
+    """One server; per concurrency the ceiling and /v1/score back to back; then batches."""
     port = _free_port()
     n, secs = (600, 4.0) if quick else (6000, 10.0)
+    with service(env, port, log, workers) as proc:
+        cold_s = _wait_ready(port, proc)
+        rows = []
+        for c in concurrency:
+            common = {"concurrency": c, "max_requests": n, "max_seconds": secs}
+            ceiling = _load(port, method="GET", path="/health", bodies=[], **common)
+            score = _load(port, method="POST", path="/v1/score", bodies=single, **common)
+            rows.append({"concurrency": c, "ceiling": ceiling, "score": score})
+        batch = None
+        if batches:
+            batch = _load(
+                port,
+                method="POST",
+                path="/v1/score/batch",
+                bodies=batches,
+                concurrency=2,
+                max_requests=max(n // 50, 20),
+                max_seconds=secs,
+            )
+            batch = {**batch, "mentions_per_s": round(batch["rps"] * BATCH_SIZE)}
+        rss = _rss_mb(proc.pid)
+    return {
+        "workers": workers,
+        "cold_start_to_ready_s": round(cold_s, 2),
+        "rss_mb_after_load": round(rss),
+        "single": rows,
+        "batch": batch,
+    }
+
+
+def http(
+    env: dict[str, str], data_dir: Path, bodies: list[dict[str, Any]], quick: bool, workers: int
+) -> dict[str, Any]:
+    """The service with the default policy (the cascade's second opinion on), then with it off;
+    with `workers` > 1, both again at concurrency 64 with that many worker processes."""
     single = [json.dumps(b) for b in bodies]
     batches = [
         json.dumps({"mentions": bodies[i : i + BATCH_SIZE]})
         for i in range(0, len(bodies) - BATCH_SIZE + 1, BATCH_SIZE)
     ]
-    with service(env, port, log) as proc:
-        cold_s = _wait_ready(port, proc)
-        rows = []
-        for c in CONCURRENCY:
-            common = {"concurrency": c, "max_requests": n, "max_seconds": secs}
-            ceiling = _load(port, method="GET", path="/health", bodies=[], **common)
-            score = _load(port, method="POST", path="/v1/score", bodies=single, **common)
-            rows.append({"concurrency": c, "ceiling": ceiling, "score": score})
-        batch = _load(
-            port,
-            method="POST",
-            path="/v1/score/batch",
-            bodies=batches,
-            concurrency=2,
-            max_requests=max(n // 50, 20),
-            max_seconds=secs,
-        )
-        rss = _rss_mb(proc.pid)
-    return {
-        "cold_start_to_ready_s": round(cold_s, 2),
-        "rss_mb_after_load": round(rss),
-        "single": rows,
-        "batch": {**batch, "mentions_per_s": round(batch["rps"] * BATCH_SIZE)},
+    off_env = {**env, "SWITCHBOARD_POLICY_PATH": str(_policy_without_second_opinion(
+        data_dir / "policy-no-second-opinion.toml"
+    ))}  # fmt: skip
+    log = data_dir / "service.log"
+    out = {
+        "second_opinion_on": _serve_and_load(env, log, single, batches, CONCURRENCY, quick),
+        "second_opinion_off": _serve_and_load(off_env, log, single, batches, CONCURRENCY, quick),
     }
+    if workers > 1:
+        many = {**env, "SWITCHBOARD_METRICS_DIR": str(data_dir / "metrics")}
+        many_off = {**off_env, "SWITCHBOARD_METRICS_DIR": str(data_dir / "metrics")}
+        out["workers_on"] = _serve_and_load(many, log, single, [], (64,), quick, workers)
+        out["workers_off"] = _serve_and_load(many_off, log, single, [], (64,), quick, workers)
+    return out
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, workers: int = 1, registry: Path | None = None) -> dict[str, Any]:
+    """`registry`: a trained model registry (a data dir's `registry/`) to copy instead of
+    training one (minutes on a busy machine); the first-run training time is then not measured."""
     bodies = _mentions(1000)
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
         data_dir = Path(tmp)
+        if registry is not None:
+            shutil.copytree(registry, data_dir / "registry")
         env = {
             **os.environ,
             "SWITCHBOARD_DATA_DIR": str(data_dir),
@@ -258,13 +323,41 @@ def run(quick: bool = False) -> dict[str, Any]:
             check=True,
             capture_output=True,
         )
-        train_s = time.perf_counter() - t0
+        train_s = time.perf_counter() - t0 if registry is None else float("nan")
         floor = in_process(data_dir, bodies)
-        served = http(env, data_dir / "service.log", bodies, quick)
+        served = http(env, data_dir, bodies, quick, workers)
     payload = {"first_run_train_s": round(train_s, 1), "in_process": floor, "http": served}
     write_result("serving", payload)
     _print(payload)
     return payload
+
+
+# The previous release's figures (README "Serving speed", `python -m bench.serving`,
+# 2026-11-24, after #15), printed beside this run's; and the targets of issue #14.
+PREVIOUS = {
+    "c1": "145 req/s, p50 4.6, p99 23.3 ms",
+    "c8": "164 req/s",
+    "c64": "172 req/s",
+    "ratio": "0.056-0.064",
+    "batch": "260 mentions/s",
+    "rss": "524 MB",
+}
+TARGET_RATIO = 0.5  # /v1/score >= 0.5 x the constant-JSON ceiling at concurrency 64, 1 process
+TARGET_P99_MS = 5.0  # at concurrency 1
+TARGET_RSS_MB = 600
+
+
+def _row(run: dict[str, Any], c: int) -> dict[str, Any]:
+    return next(r for r in run["single"] if r["concurrency"] == c)
+
+
+def _ratio(run: dict[str, Any], c: int = 64) -> float:
+    r = _row(run, c)
+    return round(r["score"]["rps"] / r["ceiling"]["rps"], 3)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def _print(p: dict[str, Any]) -> None:
@@ -277,34 +370,82 @@ def _print(p: dict[str, Any]) -> None:
         f" (target p50 < 0.5 ms); batch of {f['batch_size']}: "
         f"{f['batch_mentions_per_s']:,} mentions/s (target >= 20,000)"
     )
-    print("\nServing speed over HTTP (loopback; ceiling = constant-JSON GET /health, same server)")
-    rows = []
-    for r in h["single"]:
-        s, c = r["score"], r["ceiling"]
-        rows.append(
-            [
-                r["concurrency"],
-                s["rps"],
-                s["p50_ms"],
-                s["p99_ms"],
-                s["little_bound_ms"],
-                s["errors"],
-                c["rps"],
-                c["p99_ms"],
-                round(s["rps"] / c["rps"], 3),
-            ]
+    titles = {
+        "second_opinion_on": "second opinion on (the default policy)",
+        "second_opinion_off": "second opinion off (second_opinion_below = 0)",
+        "workers_on": "second opinion on",
+        "workers_off": "second opinion off",
+    }
+    for key, title in titles.items():
+        if key not in h:
+            continue
+        run = h[key]
+        print(
+            f"\nHTTP, {run['workers']} process(es), {title} "
+            "(loopback; ceiling = constant-JSON GET /health, same server, same run)"
         )
-    headers = ["conc", "score req/s", "p50 ms", "p99 ms", "c/X ms", "errors"]
-    headers += ["ceiling req/s", "ceiling p99", "score/ceiling"]
-    print(table(headers, rows))
+        rows = []
+        for r in run["single"]:
+            s, c = r["score"], r["ceiling"]
+            rows.append(
+                [r["concurrency"], s["rps"], s["p50_ms"], s["p99_ms"], s["little_bound_ms"],
+                 s["errors"], c["rps"], c["p99_ms"], round(s["rps"] / c["rps"], 3)]
+            )  # fmt: skip
+        headers = ["conc", "score req/s", "p50 ms", "p99 ms", "c/X ms", "errors"]
+        headers += ["ceiling req/s", "ceiling p99", "score/ceiling"]
+        print(table(headers, rows))
+    on, off = h["second_opinion_on"], h["second_opinion_off"]
     print("c/X = concurrency / throughput: the latency Little's law implies at that load.")
-    b = h["batch"]
-    print(
-        f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients) "
-        f"{b['mentions_per_s']:,} mentions/s, p50 {b['p50_ms']:.1f} ms; cold start to ready "
-        f"{h['cold_start_to_ready_s']} s; RSS after load {h['rss_mb_after_load']} MB (target < 600)"
-    )
+    print("\nAgainst the previous release and the targets (issue #14)")
+
+    def c1(run: dict[str, Any]) -> str:
+        s = _row(run, 1)["score"]
+        return f"{s['rps']:,.0f} req/s, p50 {s['p50_ms']:.1f}, p99 {s['p99_ms']:.1f} ms"
+
+    def ratio(run: dict[str, Any]) -> str:
+        r = _row(run, 64)
+        return f"{r['score']['rps']:,.0f} / {r['ceiling']['rps']:,.0f} = {_ratio(run):.3f}"
+
+    def p99(run: dict[str, Any]) -> str:
+        ok = _row(run, 1)["score"]["p99_ms"] < TARGET_P99_MS
+        return f"p99 < {TARGET_P99_MS:g} ms: {_verdict(ok)}"
+
+    rows = [
+        ["/v1/score c=1, second opinion on", c1(on), PREVIOUS["c1"], p99(on)],
+        ["/v1/score c=1, second opinion off", c1(off), "-", p99(off)],
+        ["/v1/score c=8 / c=64, second opinion on",
+         f"{_row(on, 8)['score']['rps']:,.0f} / {_row(on, 64)['score']['rps']:,.0f} req/s",
+         f"{PREVIOUS['c8']} / {PREVIOUS['c64']}", ""],
+        ["score / ceiling at c=64, second opinion on", ratio(on), PREVIOUS["ratio"],
+         f">= {TARGET_RATIO}: {_verdict(_ratio(on) >= TARGET_RATIO)}"],
+        ["score / ceiling at c=64, second opinion off", ratio(off), "-",
+         f">= {TARGET_RATIO}: {_verdict(_ratio(off) >= TARGET_RATIO)}"],
+        [f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients), on / off",
+         f"{on['batch']['mentions_per_s']:,} / {off['batch']['mentions_per_s']:,} mentions/s",
+         PREVIOUS["batch"], ""],
+        ["RSS after load, 1 process (on)", f"{on['rss_mb_after_load']} MB", PREVIOUS["rss"],
+         f"< {TARGET_RSS_MB} MB: {_verdict(on['rss_mb_after_load'] < TARGET_RSS_MB)}"],
+        ["cold start to ready", f"{on['cold_start_to_ready_s']} s", "5.3 s", ""],
+    ]  # fmt: skip
+    for key, title in (("workers_on", "on"), ("workers_off", "off")):
+        if key in h:
+            w, one = h[key], on if key == "workers_on" else off
+            rows.append(
+                [f"{w['workers']} workers c=64, second opinion {title}: req/s (1 process)",
+                 f"{_row(w, 64)['score']['rps']:,.0f} ({_row(one, 64)['score']['rps']:,.0f}); "
+                 f"score/ceiling {_ratio(w):.3f}; RSS {w['rss_mb_after_load']} MB", "-", ""]
+            )  # fmt: skip
+    print(table(["figure", "this run", "previous release", "target"], rows))
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
 
 
 if __name__ == "__main__":
-    run(quick="--quick" in sys.argv)
+    registry = _option(sys.argv, "--registry")
+    run(
+        quick="--quick" in sys.argv,
+        workers=int(_option(sys.argv, "--workers") or 1),
+        registry=Path(registry) if registry else None,
+    )

@@ -50,6 +50,10 @@ class Settings:
     # over Parquet chunks, bounded memory) when the Parquet inputs hold more rows than this;
     # `--streaming` / `--in-memory` decide explicitly. ~14 KB a case in memory: 200k ~ 3 GB.
     streaming_above: int = 200_000
+    # Concurrent POST /v1/score requests are scored together, at most this many per batch
+    # (service/score_queue.py); 1 scores each request alone. A batch forms only from requests
+    # that arrive while the previous one is scored, so a lone request never waits.
+    score_queue_batch: int = 64
     max_text_chars: int = 10_000
     # Unreviewed predictions older than this are deleted (reviewed ones are labelled data and
     # stay); 0 keeps everything. Enforced at start-up and hourly by the prediction log writer.
@@ -107,6 +111,12 @@ class Settings:
     # multiprocess mode, so that with `switchboard serve --workers N` /metrics adds up every
     # worker; `switchboard serve` empties it at start (service/metrics.py).
     metrics_dir: str = ""
+    # Threads numpy's BLAS may use in the service (the second opinion's transformer is matrix
+    # products). The event loop, the log writer and the other workers already keep the cores
+    # busy: more BLAS threads only fight them for it. On a loaded 2-core machine, 1 thread made
+    # the transformer 4-6x faster per mention than the default of one per core (#14). 0 leaves
+    # the library's default.
+    blas_threads: int = 1
 
     @property
     def registry_path(self) -> Path:

@@ -57,3 +57,19 @@ def test_digit_and_at_shortcuts_agree_with_the_full_patterns() -> None:
             assert PATTERNS[name].search(text) is None
     assert "order_number" in find_cues("order #A1234567 missing", {})
     assert "email" in find_cues("write to jo@example.com", {})
+
+
+def test_batch_cues_equal_one_text_at_a_time() -> None:
+    """`find_cues_many` over the curated corpus (and repeats of it) finds `find_cues`'s sets."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from switchboard.routing.cues import find_cues_many
+
+    curated = Path(__file__).resolve().parents[2] / "datasets" / "curated"
+    texts = pd.concat([pd.read_csv(f) for f in sorted(curated.glob("*.csv"))])["text"]
+    texts = [*texts.astype(str), "order #A1234567 missing", "order #A1234567 missing"]
+    found = find_cues_many(texts, WORDS)
+    assert found == [find_cues(t, WORDS) for t in texts]
+    assert sum(1 for cues in found if cues) > len(texts) // 4  # cues are found, not none

@@ -388,3 +388,40 @@ def test_no_reply_prior_weighs_a_near_tie_towards_silence(policy: Policy) -> Non
     assert (
         run(replace(policy, config=config), "saw the game last night", h).reply_action == "public"
     )
+
+
+CURATED = sorted((Path(__file__).resolve().parents[2] / "datasets" / "curated").glob("*.csv"))
+
+
+def test_batch_policy_decides_as_one_at_a_time(policy: Policy) -> None:
+    """`decide_many` over the curated corpus (texts repeated, authors ranting, a brand's volume
+    spiking, the fast model's real heads) gives every mention `decide`'s very decision."""
+    import pandas as pd
+
+    from switchboard.routing.policy import decide_many
+    from switchboard.routing.router import Router, mentions_from_records
+    from switchboard.service.roster import load_roster
+    from switchboard.training.fit import fit_bundle
+    from tests.conftest import REPO_ROOT, make_cases
+
+    frame = pd.concat([pd.read_csv(f) for f in CURATED], ignore_index=True)
+    records = frame.to_dict("records")
+    mentions = mentions_from_records(records + records[:50])  # repeats: cues found once
+    router = Router(fit_bundle(make_cases(300), evaluate=False).bundle, policy)
+    X = router.vectorise(mentions)
+    found = router.bundle.predict_heads(X)
+    roster = load_roster(REPO_ROOT / "datasets" / "sample" / "roster.json")
+    expertise = router.expertise(X, found, roster)
+    ranting = AuthorHistory(recent_mentions=6, recent_negative=5, recent_abusive=4)
+    contexts = [
+        Context(now=NOON_UTC, author=ranting if i % 7 == 0 else AuthorHistory(),
+                volume_ratio=4.0 if i % 11 == 0 else 1.0)
+        for i in range(len(mentions))
+    ]  # fmt: skip
+    one_by_one = [
+        decide(m, h, c, roster, e, policy)
+        for m, h, c, e in zip(mentions, found, contexts, expertise, strict=True)
+    ]
+    assert decide_many(mentions, found, contexts, roster, expertise, policy) == one_by_one
+    assert len({d.reply_action for d in one_by_one}) == 3  # the corpus exercises every reply
+    assert len({d.tier for d in one_by_one}) >= 4

@@ -474,3 +474,14 @@ def find_cues(text: str, words: Mapping[str, re.Pattern[str]]) -> frozenset[str]
             if name in words and not _present(name, masked, words):
                 hits.discard(name)
     return frozenset(found | hits)
+
+
+def find_cues_many(
+    texts: Sequence[str], words: Mapping[str, re.Pattern[str]]
+) -> list[frozenset[str]]:
+    """`find_cues` of each text of a batch, each distinct text once: a stream repeats itself
+    (retweets, copy-paste campaigns, an SMMS retrying), and the cues are the policy's dearest
+    part. Joining the batch into one string for one regex pass was measured and saved nothing:
+    the scan's cost is per character, not per call."""
+    found = {t: find_cues(t, words) for t in dict.fromkeys(texts)}
+    return [found[t] for t in texts]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.ml.bundle import HeadPrediction
-from switchboard.routing.cues import compile_words, find_cues
+from switchboard.routing.cues import compile_words, find_cues, find_cues_many
 from switchboard.routing.ranking import rank_responders
 from switchboard.routing.types import (
     AuthorHistory,
@@ -286,9 +286,14 @@ def _model_choice(
 
 
 def _draft(
-    mention: Mention, heads: Mapping[str, HeadPrediction], context: Context, policy: Policy
+    mention: Mention,
+    heads: Mapping[str, HeadPrediction],
+    context: Context,
+    policy: Policy,
+    cues: frozenset[str] | None = None,
 ) -> _Draft:
-    cues = find_cues(mention.text, policy.words)
+    if cues is None:
+        cues = find_cues(mention.text, policy.words)
     intent_head = heads.get("intent")
     intent = intent_head.label if intent_head is not None else None
     private_hits = [
@@ -372,9 +377,11 @@ def decide(
     roster: Sequence[Responder],
     expertise: Mapping[str, float],
     policy: Policy,
+    cues: frozenset[str] | None = None,
 ) -> Decision:
-    """The recommendation for one mention; pure, no I/O."""
-    draft = _draft(mention, heads, context, policy)
+    """The recommendation for one mention; pure, no I/O. `cues`: the text's cues when the
+    caller found them already (`decide_many`), else they are found here."""
+    draft = _draft(mention, heads, context, policy, cues)
     influence = _influence(mention, policy)
     sla = None
     if draft.reply != "none":
@@ -400,3 +407,21 @@ def decide(
         responders=tuple(responders),
         responders_reason=why,
     )
+
+
+def decide_many(
+    mentions: Sequence[Mention],
+    heads: Sequence[Mapping[str, HeadPrediction]],
+    contexts: Sequence[Context],
+    roster: Sequence[Responder],
+    expertise: Sequence[Mapping[str, float]],
+    policy: Policy,
+) -> list[Decision]:
+    """`decide` for each mention of a batch, the same decisions (tests/routing/test_policy.py
+    compares them over the curated corpus), with the batch's cues found in one call: each
+    distinct text once (`find_cues_many`)."""
+    cues = find_cues_many([m.text for m in mentions], policy.words)
+    return [
+        decide(m, h, c, roster, e, policy, cues=k)
+        for m, h, c, e, k in zip(mentions, heads, contexts, expertise, cues, strict=True)
+    ]

@@ -18,7 +18,7 @@ import numpy as np
 from switchboard.ml.bundle import Bundle, HeadPrediction
 from switchboard.ml.features import Rows
 from switchboard.routing.evidence import evidence
-from switchboard.routing.policy import Policy, decide, wants_second_opinion
+from switchboard.routing.policy import Policy, decide_many, wants_second_opinion
 from switchboard.routing.ranking import rank_responders
 from switchboard.routing.types import (
     Context,
@@ -117,10 +117,11 @@ class Router:
         asked = self.second_opinion(mentions, heads)
         expertise = self.expertise(X, heads, roster)
         words = evidence(self.bundle, X, heads, mentions) if self.explain else [{}] * len(heads)
+        decisions = decide_many(mentions, heads, contexts, roster, expertise, self.policy)
         return [
-            Recommendation(m, h, _noted(decide(m, h, c, roster, e, self.policy), a), e, w)
-            for m, h, c, e, a, w in zip(
-                mentions, heads, contexts, expertise, asked, words, strict=True
+            Recommendation(m, h, _noted(d, a), e, w)
+            for m, h, d, e, a, w in zip(
+                mentions, heads, decisions, expertise, asked, words, strict=True
             )
         ]
 

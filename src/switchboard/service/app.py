@@ -11,12 +11,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from threadpoolctl import threadpool_limits
 
 from switchboard.routing.policy import load_policy
 from switchboard.routing.router import Router
@@ -35,8 +37,9 @@ from switchboard.service.routes.model import ModelController, load_challenger, l
 from switchboard.service.routes.ops import health, metrics, ready
 from switchboard.service.routes.review import TEMPLATES, ReviewController, review_page
 from switchboard.service.routes.roster import MentionController, ResponderController
-from switchboard.service.routes.scoring import ScoreController
+from switchboard.service.routes.scoring import ScoreController, score_each
 from switchboard.service.routes.webhooks import WebhookController
+from switchboard.service.score_queue import ScoreQueue
 from switchboard.service.sessions import STORE_NAME, SqlStore
 from switchboard.service.shadow import Shadow
 from switchboard.service.webhook import CrisisWebhook
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.blas_threads > 0:  # for the process: see Settings.blas_threads
+            threadpool_limits(limits=settings.blas_threads, user_api="blas")
         engine = make_engine(settings.db_url)
         prepare_schema(engine, settings.migrate_on_start)
         app.state.engine = engine
@@ -108,6 +113,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         load_challenger(settings, app.state.policy, app.state.shadow)
         if settings.crisis_webhook_url:  # its thread records, then sends, tier-5 events
             app.state.webhook = CrisisWebhook(engine, settings, app.state.metrics)
+        app.state.score_queue = ScoreQueue(
+            partial(score_each, app.state), max(1, settings.score_queue_batch)
+        )
         try:
             yield
         finally:
@@ -146,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "log": None,
                 "shadow": None,
                 "webhook": None,
+                "score_queue": None,
                 "roster_cache": TTLCache(ROSTER_TTL_S),
                 "brand_volume_cache": TTLCache(VOLUME_TTL_S),
                 "author_history_cache": TTLCache(AUTHOR_TTL_S),

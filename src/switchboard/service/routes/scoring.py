@@ -70,6 +70,49 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
     ]
 
 
+def score_each(
+    state: State, router: Router, mentions: list[MentionIn]
+) -> list[ScoreOut | Exception]:
+    """Independent requests' mentions, each answered as if scored alone, in this order.
+
+    What `_score_and_log` does for one batch request, but per request: a mention whose id was
+    scored before (or earlier in this list) with the same text is a replay; with another text,
+    that request alone gets the 409. The fresh mentions are scored in one batch; if that fails
+    (a 503 from the journal), every request that waited on it gets the error.
+    """
+    known: dict[str, tuple[str, ScoreOut]] = _stored(state, mentions)
+    fresh: dict[str, MentionIn] = {}
+    clashes: dict[int, Exception] = {}
+    for i, m in enumerate(mentions):
+        first = known[m.id][0] if m.id in known else fresh.setdefault(m.id, m).text
+        if first != m.text:
+            clashes[i] = Conflict(
+                "mention_changed",
+                f"mention {m.id!r} was scored before with another text; give a new id",
+                "$.id",
+            )
+    failed: Exception | None = None
+    if fresh:
+        try:
+            scored = _score_fresh(state, router, list(fresh.values()))
+        except Exception as exc:  # handed to each request that waits on it
+            failed = exc
+        else:
+            for m, r in zip(fresh.values(), scored, strict=True):
+                known[m.id] = (m.text, r)
+    out: list[ScoreOut | Exception] = []
+    for i, m in enumerate(mentions):
+        if i in clashes:
+            out.append(clashes[i])
+        elif fresh.get(m.id) is m:
+            out.append(known[m.id][1] if failed is None else failed)
+        elif m.id in known:
+            out.append(replace(known[m.id][1], replayed=True))
+        else:  # a repeat of a fresh mention whose scoring failed
+            out.append(failed or RuntimeError(f"mention {m.id!r} was not scored"))
+    return out
+
+
 def _stored(state: State, mentions: list[MentionIn]) -> dict[str, tuple[str, ScoreOut]]:
     """Text and response of the ids the prediction log already holds."""
     found = state.log.lookup(list(dict.fromkeys(m.id for m in mentions)))
@@ -203,18 +246,17 @@ class ScoreController(Controller):
     guards = [require("score")]  # noqa: RUF012 - Litestar reads a list
     security = BEARER
 
-    # Scoring one mention is ~0.5 ms of CPU: running it on the event loop is cheaper than a
-    # hop to the thread pool and back (bench/serving.py). Batches can take far longer, so
-    # they go to a thread and never stall the loop.
+    # Concurrent single-mention requests are scored together, in one batch on the event loop
+    # (service/score_queue.py); a lone one at once. Batch requests are batches already; they
+    # can take long, so they go to the thread pool and never stall the loop.
     @post(
         "/",
         operation_id="score",
         summary="Score one mention",
-        sync_to_thread=False,
         status_code=200,
         responses=errors(400, 401, 403, 409, 413, 415, 503),
     )
-    def score(
+    async def score(
         self,
         data: Annotated[MentionIn, Body(examples=MENTION_EXAMPLES)],
         state: State,
@@ -224,11 +266,11 @@ class ScoreController(Controller):
         """Recommend reply, tier, priority, SLA and responders for one mention."""
         check_text(data, "$.text", settings.max_text_chars)
         started = time.perf_counter()
-        results = _score_and_log(state, router, [data])
+        result = await state.score_queue.score(router, data)
         seconds = time.perf_counter() - started
         state.metrics.single(seconds)
-        _log_scored(results, seconds)
-        return results[0]
+        _log_scored([result], seconds)
+        return result
 
     @post(
         "/batch",
