@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from switchboard.ml.hashed_ngrams import CodePoints, NgramIndex, Powers
 from switchboard.ml.text import SURFACE_NAMES, normalise, surface_stats
 
 # Words whose n-gram columns an explanation remembers (`CaseFeatures.word_columns`), per
@@ -42,6 +43,7 @@ WORD_CACHE = 50_000
 
 CHANNELS: tuple[str, ...] = ("twitter", "facebook", "instagram", "review", "forum", "other")
 Columns = Mapping[str, Sequence[Any]]
+Ids = tuple[np.ndarray, np.ndarray]  # (row, vocabulary column) of each n-gram of a batch
 
 
 def column(frame: Columns, name: str, n: int, default: Any = None) -> list[Any]:
@@ -177,19 +179,20 @@ class _Block:
         norm = math.sqrt(float(vals @ vals)) if len(vals) else 1.0
         return col + self.offset, vals / norm
 
-    def weigh(self, ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, column, value) of sublinear tf x idf, L2-normalised per row, for a batch.
+    def weigh(
+        self, rows: np.ndarray, terms: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, value) of sublinear tf x idf, L2-normalised per row, for a batch of `n`
+        texts whose n-grams are (`rows`, `terms`), in any order, -1 for unknown terms.
 
         The arithmetic of `TfidfVectorizer.transform`, done once for the whole batch.
         """
         width = len(self.idf)
-        rows = np.repeat(np.arange(len(ids)), [len(x) for x in ids])
-        terms = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
         known = terms >= 0
         keys, tf = np.unique(rows[known] * width + terms[known], return_counts=True)
         row, col = np.divmod(keys, width)
         vals = (np.log(tf) + 1.0) * self.idf[col]
-        norms = np.sqrt(np.bincount(row, vals * vals, minlength=len(ids)))
+        norms = np.sqrt(np.bincount(row, vals * vals, minlength=n))
         return row, col + self.offset, vals / norms[row]
 
 
@@ -259,6 +262,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         self.char_ = char
         self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_) + len(META_NAMES)
         self._blocks = None
+        self._fast = False
         return sp.hstack([*blocks, meta], format="csr", dtype=np.float32)
 
     def fit(self, X: Columns, y: Any = None) -> CaseFeatures:
@@ -269,6 +273,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         state = super().__getstate__()
         state.pop("_blocks", None)  # derived from the vectorisers; rebuilt after loading
         state.pop("_words", None)
+        state.pop("_fast", None)
         return state
 
     def _fitted_blocks(self) -> tuple[_Block, _Block]:
@@ -280,16 +285,51 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             self._blocks = blocks
         return blocks
 
-    def rows(self, X: Columns) -> Rows:
-        """The feature rows of `X` as CSR arrays; the fast path every transform goes through."""
+    def _fast_index(self) -> tuple[NgramIndex, NgramIndex, Powers] | None:
+        """Both vocabularies as sorted hashes (ml/hashed_ngrams.py), built on first use; None
+        when either block cannot be reproduced exactly there, and the Python path serves."""
+        fast = getattr(self, "_fast", False)
+        if fast is False:
+            check_is_fitted(self, "word_")
+            powers = Powers()
+            word = NgramIndex.of(self.word_, powers)
+            char = NgramIndex.of(self.char_, powers)
+            fast = (word, char, powers) if word is not None and char is not None else None
+            self._fast = fast
+        return fast
+
+    def text_ids(self, texts: list[str], fast: bool = True) -> tuple[Ids, Ids]:
+        """(row, vocabulary column) of every word and every char n-gram of the normalised
+        `texts`, one pair of arrays per block, in no particular order (-1: not in the
+        vocabulary). `fast=False` is the Python path (an n-gram list and a dict look-up each),
+        kept for vectorisers the hashed path does not reproduce and to test it against."""
+        index = self._fast_index() if fast else None
+        if index is not None:
+            word_index, char_index, powers = index
+            points = CodePoints.of(texts, powers)
+            return word_index.ids(points), char_index.ids(points)
+        word, char = self._fitted_blocks()
+        out = []
+        for block in (word, char):
+            ids = [block.term_ids(t) for t in texts]
+            rows = np.repeat(np.arange(len(ids)), [len(x) for x in ids])
+            out.append((rows, np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)))
+        return out[0], out[1]
+
+    def rows(self, X: Columns, fast: bool = True) -> Rows:
+        """The feature rows of `X` as CSR arrays; the fast path every transform goes through.
+
+        One pass for the whole batch: normalise each text, cut and look up every n-gram of
+        every text together (`text_ids`), weigh them together.
+        """
         word, char = self._fitted_blocks()
         raw = list(X["text"])
         n = len(raw)
         if n == 1:  # the service's single-mention path: no batch bookkeeping
-            return self._one_row(X, raw[0], word, char)
-        texts = [normalise(t) for t in raw]
-        word_ids = [word.term_ids(t) for t in texts]
-        char_ids = [char.term_ids(t) for t in texts]
+            return self._one_row(X, raw[0], word, char, fast)
+        (word_rows, word_ids), (char_rows, char_ids) = self.text_ids(
+            [normalise(t) for t in raw], fast
+        )
         meta = np.asarray(
             [
                 meta_row(f, v, c, t)
@@ -300,8 +340,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         meta *= self.meta_weight
         meta_row_, meta_col = np.nonzero(meta)
         parts = [
-            word.weigh(word_ids),
-            char.weigh(char_ids),
+            word.weigh(word_rows, word_ids, n),
+            char.weigh(char_rows, char_ids, n),
             (
                 meta_row_,
                 meta_col + self.n_features_out_ - len(META_NAMES),
@@ -319,15 +359,15 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
             self.n_features_out_,
         )
 
-    def _one_row(self, X: Columns, raw: str, word: _Block, char: _Block) -> Rows:
-        text = normalise(raw)
+    def _one_row(self, X: Columns, raw: str, word: _Block, char: _Block, fast: bool) -> Rows:
+        (_, word_ids), (_, char_ids) = self.text_ids([normalise(raw)], fast)
         meta = np.asarray(
             meta_row(*(column(X, c, 1)[0] for c in META_INPUTS), raw), dtype=np.float64
         )
         meta_col = np.flatnonzero(meta)
         parts = [
-            word.weigh_one(word.term_ids(text)),
-            char.weigh_one(char.term_ids(text)),
+            word.weigh_one(word_ids),
+            char.weigh_one(char_ids),
             (meta_col + self.n_features_out_ - len(META_NAMES), meta[meta_col] * self.meta_weight),
         ]
         indices = np.concatenate([p[0] for p in parts]).astype(np.int32)
