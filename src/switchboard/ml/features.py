@@ -34,12 +34,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from switchboard.ml.hashed_ngrams import CodePoints, NgramIndex, Powers
+from switchboard.ml.hashed_ngrams import TOKEN_PATTERN, CodePoints, NgramIndex, Powers
 from switchboard.ml.text import SURFACE_NAMES, normalise, surface_stats
 
 # Words whose n-gram columns an explanation remembers (`CaseFeatures.word_columns`), per
 # featuriser: a few MB at most, emptied when full.
 WORD_CACHE = 50_000
+# Unseen words of one text cut by the analyzer one by one; more go through the hashed path.
+INLINE_WORDS = 8
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 CHANNELS: tuple[str, ...] = ("twitter", "facebook", "instagram", "review", "forum", "other")
 Columns = Mapping[str, Sequence[Any]]
@@ -117,6 +120,14 @@ class Rows:
         Plain numpy, no scipy hstack: on one mention this is a few µs, not ~100.
         """
         n, d = dense.shape
+        if n == 1:  # one mention: two concatenations
+            cols = np.arange(self.width, self.width + d, dtype=np.int32)
+            return Rows(
+                np.concatenate([self.data, dense[0].astype(np.float32, copy=False)]),
+                np.concatenate([self.indices, cols]),
+                np.array([0, len(self.data) + d], dtype=np.int64),
+                self.width + d,
+            )
         counts = np.diff(self.indptr)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts + d, out=indptr[1:])
@@ -150,6 +161,16 @@ def char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
     return grams
 
 
+def word_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """scikit-learn's `word` analyzer for `TOKEN_PATTERN` (no lower-casing, no stop words):
+    the regex and the joins run in C (`map`), no Python loop per n-gram."""
+    tokens = _TOKEN.findall(text)
+    grams = list(tokens) if lo <= 1 else []
+    for n in range(max(lo, 2), hi + 1):
+        grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+    return grams
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     """What one fitted tf-idf vectoriser contributes: analyzer, vocabulary, idf, column offset."""
@@ -163,21 +184,23 @@ class _Block:
     def of(cls, vec: TfidfVectorizer, offset: int) -> _Block:
         idf = np.asarray(vec.idf_, dtype=np.float64)
         analyse = vec.build_analyzer()
-        if vec.analyzer == "char_wb" and not vec.lowercase and vec.strip_accents is None:
+        plain = not vec.lowercase and vec.strip_accents is None and vec.preprocessor is None
+        if vec.analyzer == "char_wb" and plain:
             analyse = partial(char_wb_ngrams, lo=vec.ngram_range[0], hi=vec.ngram_range[1])
+        elif (
+            vec.analyzer == "word"
+            and plain
+            and vec.tokenizer is None
+            and vec.stop_words is None
+            and vec.token_pattern == TOKEN_PATTERN
+        ):
+            analyse = partial(word_ngrams, lo=vec.ngram_range[0], hi=vec.ngram_range[1])
         return cls(analyse, vec.vocabulary_, idf, offset)
 
     def term_ids(self, text: str) -> np.ndarray:
         """Vocabulary index of every n-gram of `text`, -1 for n-grams outside the vocabulary."""
         grams = self.analyse(text)
         return np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), np.int64, len(grams))
-
-    def weigh_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`weigh` for a single text: (column, value), without the batch bookkeeping."""
-        col, tf = np.unique(ids[ids >= 0], return_counts=True)
-        vals = (np.log(tf) + 1.0) * self.idf[col]
-        norm = math.sqrt(float(vals @ vals)) if len(vals) else 1.0
-        return col + self.offset, vals / norm
 
     def weigh(
         self, rows: np.ndarray, terms: np.ndarray, n: int
@@ -229,7 +252,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         word = TfidfVectorizer(
             analyzer="word",
             ngram_range=self.word_ngrams,
-            token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+            token_pattern=TOKEN_PATTERN,
             **common,
         )
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
@@ -263,6 +286,7 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_) + len(META_NAMES)
         self._blocks = None
         self._fast = False
+        self._idf_all = None
         return sp.hstack([*blocks, meta], format="csr", dtype=np.float32)
 
     def fit(self, X: Columns, y: Any = None) -> CaseFeatures:
@@ -274,6 +298,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         state.pop("_blocks", None)  # derived from the vectorisers; rebuilt after loading
         state.pop("_words", None)
         state.pop("_fast", None)
+        state.pop("_chars", None)
+        state.pop("_idf_all", None)
         return state
 
     def _fitted_blocks(self) -> tuple[_Block, _Block]:
@@ -360,21 +386,75 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         )
 
     def _one_row(self, X: Columns, raw: str, word: _Block, char: _Block, fast: bool) -> Rows:
-        (_, word_ids), (_, char_ids) = self.text_ids([normalise(raw)], fast)
+        """One text. Its ~20 word n-grams are cut and looked up in C (`word_ngrams`, `map`):
+        cheaper than the hashed path's fixed ~30 numpy calls. Its ~400 char n-grams are each
+        word's, remembered per word (`_char_ids`)."""
+        text = normalise(raw)
+        word_ids = word.term_ids(text)
+        char_ids = self._char_ids(text) if fast else char.term_ids(text)
+        # Both blocks in one np.unique: columns sorted, the word block is a prefix.
+        ids = np.concatenate([word_ids[word_ids >= 0], char_ids[char_ids >= 0] + char.offset])
+        col, tf = np.unique(ids, return_counts=True)
+        vals = (np.log(tf) + 1.0) * self._idf()[col]
+        split = int(np.searchsorted(col, char.offset))
+        for part in (vals[:split], vals[split:]):
+            if len(part):
+                part /= math.sqrt(float(part @ part))
         meta = np.asarray(
             meta_row(*(column(X, c, 1)[0] for c in META_INPUTS), raw), dtype=np.float64
         )
         meta_col = np.flatnonzero(meta)
-        parts = [
-            word.weigh_one(word_ids),
-            char.weigh_one(char_ids),
-            (meta_col + self.n_features_out_ - len(META_NAMES), meta[meta_col] * self.meta_weight),
-        ]
-        indices = np.concatenate([p[0] for p in parts]).astype(np.int32)
-        data = np.concatenate([p[1] for p in parts]).astype(np.float32)
+        indices = np.concatenate([col, meta_col + self.text_width]).astype(np.int32)
+        data = np.concatenate([vals, meta[meta_col] * self.meta_weight]).astype(np.float32)
         return Rows(
             data, indices, np.array([0, len(indices)], dtype=np.int64), self.n_features_out_
         )
+
+    def _char_ids(self, text: str) -> np.ndarray:
+        """Char-block columns of the char_wb n-grams of a normalised text, as the concatenation
+        of its words' (char_wb n-grams never cross a space).
+
+        Why remembered: a mention's words were nearly all seen in earlier mentions, and one
+        dict look-up per word replaces ~20 n-grams' cutting and look-ups. Unseen words are cut
+        by the hashed path in one numpy pass when there are many (a pasted essay), else by
+        the analyzer. Bounded like `_words`: emptied when full, never pickled.
+        """
+        memo = getattr(self, "_chars", None)
+        if memo is None or len(memo) >= WORD_CACHE:
+            memo = self._chars = {}
+        words = text.split()
+        parts = list(map(memo.get, words))
+        missing = [w for w, p in zip(words, parts, strict=True) if p is None]
+        if missing:
+            memo.update(self._words_char_ids(list(dict.fromkeys(missing))))
+            parts = [memo[w] for w in words]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def _words_char_ids(self, words: list[str]) -> dict[str, np.ndarray]:
+        """Each word's char-block columns (read-only arrays, shared through the memo)."""
+        index = self._fast_index()
+        if index is None or len(words) <= INLINE_WORDS:
+            char = self._fitted_blocks()[1]
+            out = {w: char.term_ids(w) for w in words}
+            out = {w: ids[ids >= 0] for w, ids in out.items()}
+        else:
+            rows, cols = index[1].ids(CodePoints.of(words, index[2]))
+            order = np.argsort(rows, kind="stable")
+            cuts = np.cumsum(np.bincount(rows, minlength=len(words)))[:-1]
+            out = dict(zip(words, np.split(cols[order], cuts), strict=True))
+        for ids in out.values():
+            ids.flags.writeable = False
+        return out
+
+    def _idf(self) -> np.ndarray:
+        """The idf of every text column, word block then char block (derived, not pickled)."""
+        idf = getattr(self, "_idf_all", None)
+        if idf is None:
+            word, char = self._fitted_blocks()
+            idf = self._idf_all = np.concatenate([word.idf, char.idf])
+        return idf
 
     def transform(self, X: Columns) -> sp.csr_matrix:
         return self.rows(X).to_csr()

@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-_B = 0x100000001B3  # the FNV-64 prime: odd, so invertible modulo 2^64
+# Odd 64-bit constants with well-spread bits (golden ratio, and the murmur3 and splitmix64
+# finalisers'): the base is invertible modulo 2^64, and short strings' hashes differ in their
+# top bits too, which pick the table slot after one more multiplication (Fibonacci hashing).
+_B = 0x9E3779B97F4A7C15
 _B_INV = pow(_B, -1, 2**64)
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # times the length, so that lengths separate hashes
+_MIX = np.uint64(0xC2B2AE3D27D4EB4F)  # times the length, so that lengths separate hashes
+_SLOT = np.uint64(0xBF58476D1CE4E5B9)
 _SPACE = np.uint64(32)
 # The word analyzer's token pattern this module reproduces (features.py uses it).
 TOKEN_PATTERN = r"(?u)\b\w+\b|[^\w\s]"
@@ -60,19 +63,20 @@ class Powers:
     """
 
     def __init__(self) -> None:
-        self.up = np.ones(1, dtype=np.uint64)
-        self.down = np.ones(1, dtype=np.uint64)
+        self.tables = (np.ones(1, dtype=np.uint64),) * 2 + (np.zeros(1, dtype=np.int64),)
 
-    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        up, down = self.up, self.down
-        if len(up) <= n:
-            size = max(n + 1, 2 * len(up), 1024)
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(B^k, B^-k, k) for k in 0..n at least."""
+        tables = self.tables
+        if len(tables[0]) <= n:
+            size = max(n + 1, 2 * len(tables[0]), 4096)
             up = np.cumprod(np.full(size, _B, dtype=np.uint64))
-            up = np.concatenate([np.ones(1, dtype=np.uint64), up[:-1]])
             down = np.cumprod(np.full(size, _B_INV, dtype=np.uint64))
-            down = np.concatenate([np.ones(1, dtype=np.uint64), down[:-1]])
-            self.up, self.down = up, down
-        return up, down
+            one = np.ones(1, dtype=np.uint64)
+            tables = np.concatenate([one, up[:-1]]), np.concatenate([one, down[:-1]])
+            tables += (np.arange(size, dtype=np.int64),)
+            self.tables = tables
+        return tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +87,13 @@ class CodePoints:
     `prefix[b] - prefix[a] * B^(b-a)`, whatever its length; whitespace reads as " ".
     """
 
-    cp: np.ndarray  # uint64 code points (whitespace -> 32), `pad` trailing spaces
-    space: np.ndarray  # bool, len(cp)
-    word: np.ndarray  # bool, len(cp)
-    prefix: np.ndarray  # uint64, len(cp) + 1
+    kind: np.ndarray  # uint8 class of each code point (WORD, SPACE or 0), PAD trailing spaces
+    space: np.ndarray  # bool, len(kind)
+    prefix: np.ndarray  # uint64, len(kind) + 1
     starts: np.ndarray  # int64, first position of each text's padding, plus the end
     size: int  # positions that belong to texts (the rest is padding)
     up: np.ndarray  # B^k
+    position: np.ndarray  # 0, 1, 2, ... (at least len(kind))
 
     @classmethod
     def of(cls, texts: list[str], powers: Powers) -> CodePoints:
@@ -97,18 +101,14 @@ class CodePoints:
         raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         kind = char_classes()[raw]
         space = kind == SPACE
-        cp = raw.astype(np.uint64)
-        cp[space] = _SPACE
-        up, down = powers.upto(len(cp) + 1)
-        prefix = np.zeros(len(cp) + 1, dtype=np.uint64)
-        np.cumsum(cp * down[: len(cp)], out=prefix[1:])
-        prefix *= up[: len(prefix)]
+        up, down, position = powers.upto(len(raw) + 1)
+        prefix = _prefix(np.where(space, _SPACE, raw), up, down)
         if len(texts) == 1:
             starts = np.array([0, len(texts[0]) + 2], dtype=np.int64)
         else:
             starts = np.zeros(len(texts) + 1, dtype=np.int64)
             np.cumsum([len(t) + 2 for t in texts], out=starts[1:])
-        return cls(cp, space, kind == WORD, prefix, starts, int(starts[-1]), up)
+        return cls(kind, space, prefix, starts, int(starts[-1]), up, position)
 
     def rows_of(self, positions: np.ndarray) -> np.ndarray:
         """The text each position belongs to."""
@@ -123,12 +123,22 @@ class CodePoints:
 
 @dataclass(frozen=True, slots=True)
 class NgramIndex:
-    """A fitted vectoriser's vocabulary as sorted hashes, and how to cut a text into n-grams."""
+    """A fitted vectoriser's vocabulary as an open-addressing hash table, and how to cut a
+    text into its n-grams.
+
+    Why a table and not `np.searchsorted` on sorted hashes: a batch looks up ~10^5 n-grams,
+    and a binary search per n-gram measured ~10x slower than one or two probes of a table
+    four times larger than the vocabulary (a few MB).
+    """
 
     char_wb: bool  # analyzer: char_wb windows, else word tokens
     ngram_range: tuple[int, int]
-    keys: np.ndarray  # sorted uint64 hashes of the vocabulary's terms
-    columns: np.ndarray  # int64 vocabulary index of each key
+    slots: np.ndarray  # uint64 hash in each slot (0: empty)
+    columns: np.ndarray  # int64 vocabulary column in each slot (-1: empty)
+    shift: np.uint64  # a hash's home slot: (hash * _SLOT) >> shift
+    lengths: np.ndarray  # int64 n of each char n-gram size, as a column (k x 1)
+    ups: np.ndarray  # uint64 B^n, same shape
+    mixes: np.ndarray  # uint64 n x _MIX, same shape
 
     @classmethod
     def of(cls, vec: TfidfVectorizer, powers: Powers) -> NgramIndex | None:
@@ -154,21 +164,30 @@ class NgramIndex:
         terms = list(vec.vocabulary_)
         ids = np.fromiter(vec.vocabulary_.values(), dtype=np.int64, count=len(terms))
         hashes = term_hashes(terms, powers)
-        order = np.argsort(hashes, kind="stable")
-        keys = hashes[order]
-        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+        unique = np.unique(hashes)
+        if len(unique) < len(hashes) or (len(unique) and unique[0] == 0):
             return None
-        return cls(vec.analyzer == "char_wb", (lo, hi), keys, ids[order])
+        bits = max(int(4 * len(terms) - 1).bit_length(), 4)
+        shift = np.uint64(64 - bits)
+        slots, columns = _table(hashes, ids, bits, shift)
+        up, _, _ = powers.upto(hi + 1)
+        n = np.arange(lo, hi + 1, dtype=np.int64)[:, None]
+        mixes = n.astype(np.uint64) * _MIX
+        return cls(vec.analyzer == "char_wb", (lo, hi), slots, columns, shift, n, up[n], mixes)
 
     def lookup(self, rows: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, vocabulary column) of every hash found in the vocabulary."""
-        if not len(self.keys) or not len(hashes):
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty
-        pos = np.searchsorted(self.keys, hashes)
-        np.minimum(pos, len(self.keys) - 1, out=pos)
-        hit = self.keys[pos] == hashes
-        return rows[hit], self.columns[pos[hit]]
+        slot = ((hashes * _SLOT) >> self.shift).astype(np.intp)
+        found = self.slots[slot] == hashes
+        miss = np.flatnonzero(~found & (self.slots[slot] != 0))
+        mask = len(self.slots) - 1
+        while len(miss):  # linear probing: the few not in their home slot, or not there at all
+            slot[miss] = (slot[miss] + 1) & mask
+            seen = self.slots[slot[miss]]
+            hit = seen == hashes[miss]
+            found[miss[hit]] = True
+            miss = miss[~hit & (seen != 0)]
+        return rows[found], self.columns[slot[found]]
 
     def ids(self, text: CodePoints) -> tuple[np.ndarray, np.ndarray]:
         """(row, vocabulary column) of every n-gram of every text, in no particular order."""
@@ -178,34 +197,35 @@ class NgramIndex:
     def char_grams(self, text: CodePoints) -> tuple[np.ndarray, np.ndarray]:
         """scikit-learn's char_wb n-grams: the windows of each space-padded word.
 
-        A window of n characters belongs to one padded word exactly when none of its inner
-        n - 2 characters is a space and it is not two spaces; a word shorter than n has no
-        such window, which is the analyzer's "count a short word once" (lo <= 3, see `of`).
+        A window [p, p + n) lies in one padded word exactly when none of its inner n - 2
+        characters is a space, i.e. n <= (next space after p) - p + 1, and it is not two
+        spaces; a word shorter than n has no such window, which is the analyzer's "count a
+        short word once" (lo <= 3, see `of`).
         """
-        lo, hi = self.ngram_range
-        n_pos = text.size
-        ns = np.arange(lo, hi + 1)
-        ends = sliding_window_view(text.prefix, hi + 1)[:n_pos]
-        hashes = ends[:, ns] - ends[:, :1] * text.up[ns]
-        hashes += ns.astype(np.uint64) * _MIX
-        spaces = np.zeros(len(text.space) + 1, dtype=np.int32)
-        np.cumsum(text.space, out=spaces[1:])
-        counts = sliding_window_view(spaces, hi)[:n_pos]
-        valid = (counts[:, ns - 1] - counts[:, 1:2]) == 0
-        if lo == 2:
-            valid[:, 0] &= ~(text.space[:n_pos] & text.space[1 : n_pos + 1])
-        pos = np.nonzero(valid)[0]
-        return text.rows_of(pos), hashes[valid]
+        size = text.size
+        pos = text.position[:size]
+        spaces = np.flatnonzero(text.space)
+        reach = spaces[np.searchsorted(spaces, pos, side="right")] - pos + 1
+        if self.ngram_range[0] == 2:
+            reach -= text.space[:size] & text.space[1 : size + 1]
+        valid = reach >= self.lengths
+        prefix = text.prefix
+        hashes = prefix[pos + self.lengths] - prefix[:size] * self.ups + self.mixes
+        rows = text.rows_of(np.nonzero(valid)[1]) if len(text.starts) > 2 else None
+        hashes = hashes[valid]
+        return (np.zeros(len(hashes), np.int64) if rows is None else rows), hashes
 
     def word_grams(self, text: CodePoints) -> tuple[np.ndarray, np.ndarray]:
-        """The word analyzer's tokens and their n-grams (joined by one space) within a text."""
+        """The word analyzer's tokens and their n-grams (joined by one space) within a text.
+
+        Tokens are maximal runs of word characters and single other non-space characters
+        (`TOKEN_PATTERN`); every text starts with a padding space, so position 0 starts none.
+        """
         lo, hi = self.ngram_range
-        word, space = text.word[: text.size], text.space[: text.size]
-        other = ~word & ~space
-        before = np.concatenate([[False], word[:-1]])
-        after = np.concatenate([word[1:], [False]])
-        a = np.flatnonzero((word & ~before) | other)
-        b = np.flatnonzero((word & ~after) | other) + 1
+        kind = text.kind[: text.size]
+        word, other = kind == WORD, kind == 0
+        a = np.flatnonzero((word[1:] & ~word[:-1]) | other[1:]) + 1
+        b = np.flatnonzero((word[:-1] & ~word[1:]) | other[:-1]) + 1
         rows = text.rows_of(a)
         raw = text.span_hashes(a, b)
         length = b - a
@@ -217,13 +237,51 @@ class NgramIndex:
                 gram = (gram[:-1] + _SPACE) * text.up[nxt + 1] + raw[n - 1 :]
                 gram_len = gram_len[:-1] + 1 + nxt
             if n >= lo and len(gram):
-                same = rows[: len(gram)] == rows[n - 1 :]
-                out_rows.append(rows[: len(gram)][same])
-                out_hashes.append(gram[same] + gram_len[same].astype(np.uint64) * _MIX)
+                mixed = gram + gram_len.astype(np.uint64) * _MIX
+                if n == 1 or len(text.starts) == 2:
+                    out_rows.append(rows[: len(gram)])
+                    out_hashes.append(mixed)
+                else:  # an n-gram must not run from one text into the next
+                    same = rows[: len(gram)] == rows[n - 1 :]
+                    out_rows.append(rows[: len(gram)][same])
+                    out_hashes.append(mixed[same])
         if not out_rows:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty.astype(np.uint64)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+        if len(out_rows) == 1:
+            return out_rows[0], out_hashes[0]
         return np.concatenate(out_rows), np.concatenate(out_hashes)
+
+
+def _table(
+    hashes: np.ndarray, ids: np.ndarray, bits: int, shift: np.uint64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Open addressing with linear probing, filled in rounds: in each, every unplaced key
+    tries its current slot, the first claimant of each free slot takes it, the rest move on."""
+    slots = np.zeros(1 << bits, dtype=np.uint64)
+    columns = np.full(1 << bits, -1, dtype=np.int64)
+    slot = ((hashes * _SLOT) >> shift).astype(np.intp)
+    todo = np.arange(len(hashes))
+    mask = (1 << bits) - 1
+    while len(todo):
+        free = slots[slot[todo]] == 0
+        cand = todo[free]
+        first = np.unique(slot[cand], return_index=True)[1]
+        won = cand[first]
+        slots[slot[won]] = hashes[won]
+        columns[slot[won]] = ids[won]
+        placed = np.zeros(len(hashes), dtype=bool)
+        placed[won] = True
+        todo = todo[~placed[todo]]
+        slot[todo] = (slot[todo] + 1) & mask
+    return slots, columns
+
+
+def _prefix(points: np.ndarray, up: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Prefix hashes of code points: prefix[b] - prefix[a] * B^(b-a) hashes the span [a, b)."""
+    prefix = np.zeros(len(points) + 1, dtype=np.uint64)
+    np.cumsum(points.astype(np.uint64) * down[: len(points)], out=prefix[1:])
+    prefix *= up[: len(prefix)]
+    return prefix
 
 
 def term_hashes(terms: list[str], powers: Powers) -> np.ndarray:
@@ -231,13 +289,9 @@ def term_hashes(terms: list[str], powers: Powers) -> np.ndarray:
     if not terms:
         return np.empty(0, dtype=np.uint64)
     joined = "".join(terms)
-    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cp = cp.astype(np.uint64)
-    cp[char_classes()[cp] == SPACE] = _SPACE
-    up, down = powers.upto(len(cp) + 1)
-    prefix = np.zeros(len(cp) + 1, dtype=np.uint64)
-    np.cumsum(cp * down[: len(cp)], out=prefix[1:])
-    prefix *= up[: len(prefix)]
+    raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    up, down, _ = powers.upto(len(raw) + 1)
+    prefix = _prefix(np.where(char_classes()[raw] == SPACE, _SPACE, raw), up, down)
     length = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
     b = np.cumsum(length)
     a = b - length
