@@ -466,31 +466,34 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
 
     def word_columns(
         self, words: Sequence[str]
-    ) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
         """Which feature columns each of a text's words accounts for: an explanation maps the
         heads' per-column contributions back onto the words of the mention.
 
         `words` are the text's whitespace-separated words as written; each is normalised on its
-        own (what `normalise` does to a whole text, up to placeholders spanning a space). Per
-        word: the columns of its character n-grams and its word unigrams, repeated as often as
-        they occur; then each word n-gram longer than one as (column, first word, last word).
+        own (what `normalise` does to a whole text, up to placeholders spanning a space).
+        Returns the columns of every word's character n-grams and word unigrams, repeated as
+        often as they occur, with the index of the word each belongs to (two arrays); then each
+        word n-gram longer than one as (column, first word, last word).
         """
         word, _ = self._fitted_blocks()
         lo, hi = self.word_.ngram_range
-        vocab, tokens, per_word = word.vocabulary, [], []
-        for i, raw in enumerate(words):
-            cols, toks = self._one_word(raw)
-            tokens += [(t, i) for t in toks]
-            per_word.append(cols)
-        spans = []
+        known = list(map(self._one_word, words))
+        if not known:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), []
+        cols = np.concatenate([k[0] for k in known])
+        owner = np.repeat(np.arange(len(known)), [len(k[0]) for k in known])
+        tokens = [t for k in known for t in k[1]]
+        owners = [i for i, k in enumerate(known) for _ in k[1]]
+        vocab, spans = word.vocabulary, []
         for n in range(max(lo, 2), hi + 1):
-            for k in range(len(tokens) - n + 1):
-                c = vocab.get(" ".join(t for t, _ in tokens[k : k + n]))
+            grams = map(" ".join, zip(*(tokens[j:] for j in range(n)), strict=False))
+            for k, c in enumerate(map(vocab.get, grams)):
                 if c is not None:
-                    spans.append((c + word.offset, tokens[k][1], tokens[k + n - 1][1]))
-        return per_word, spans
+                    spans.append((c + word.offset, owners[k], owners[k + n - 1]))
+        return cols, owner, spans
 
-    def _one_word(self, raw: str) -> tuple[list[int], tuple[str, ...]]:
+    def _one_word(self, raw: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """A word's n-gram columns and word tokens, remembered: most words of a mention ("my",
         "order") were seen in an earlier one, and normalising and cutting them is the cost."""
         cache = getattr(self, "_words", None)
@@ -503,11 +506,13 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         text = normalise(raw)
         grams = map(char.vocabulary.get, char.analyse(text))
         cols = [c + char.offset for c in grams if c is not None]
-        toks = tuple(re.findall(self.word_.token_pattern, text))
+        toks = tuple(_TOKEN.findall(text))
         if self.word_.ngram_range[0] <= 1:
             cols += [word.vocabulary[t] + word.offset for t in toks if t in word.vocabulary]
-        cache[raw] = cols, toks
-        return cols, toks
+        array = np.asarray(cols, dtype=np.int64)
+        array.flags.writeable = False
+        cache[raw] = array, toks
+        return array, toks
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "word_")

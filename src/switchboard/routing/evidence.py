@@ -90,9 +90,9 @@ def _one(
     if not chosen or not len(idx) or not words:
         return {name: () for name in chosen}
     names = list(chosen)
-    weights = bundle.stacked().cols[idx]
     answer, second = ([chosen[n][k] for n in names] for k in (0, 1))
-    contrib = (weights[:, answer] - weights[:, second]) * vals[:, None]
+    weights = bundle.stacked().cols[idx[:, None], answer + second]  # one gather, both columns
+    contrib = (weights[:, : len(names)] - weights[:, len(names) :]) * vals[:, None]
     scores = _word_scores(bundle, text, words, idx, contrib)
     order = np.argsort(-np.abs(scores), axis=0, kind="stable")[:spans].T.tolist()
     return {
@@ -108,28 +108,30 @@ def _word_scores(
     contrib: np.ndarray,
 ) -> np.ndarray:
     """words x heads: each column's contribution shared out over its occurrences."""
-    per_word, phrases = bundle.features.word_columns([text[a:b] for a, b in words])
-    cols, owner, frac = [], [], []
-    for w, cs in enumerate(per_word):
-        cols += cs
-        owner += [w] * len(cs)
-        frac += [1.0] * len(cs)
-    for c, first, last in phrases:
-        n = last - first + 1
-        cols += [c] * n
-        owner += range(first, last + 1)
-        frac += [1.0 / n] * n
+    cols_, owner_, phrases = bundle.features.word_columns([text[a:b] for a, b in words])
+    frac_ = np.ones(len(cols_))
+    if phrases:  # a word n-gram's share goes to its words evenly
+        cols, owner, frac = [], [], []
+        for c, first, last in phrases:
+            n = last - first + 1
+            cols += [c] * n
+            owner += range(first, last + 1)
+            frac += [1.0 / n] * n
+        cols_ = np.concatenate([cols_, cols])
+        owner_ = np.concatenate([owner_, owner])
+        frac_ = np.concatenate([frac_, frac])
     scores = np.zeros((len(words), contrib.shape[1]))
-    if not cols:
+    if not len(cols_):
         return scores
-    cols_, frac_ = np.asarray(cols), np.asarray(frac)
     pos = np.minimum(np.searchsorted(idx, cols_), len(idx) - 1)
     found = idx[pos] == cols_
-    pos, owner_, frac_ = pos[found], np.asarray(owner)[found], frac_[found]
+    pos, owner_, frac_ = pos[found], owner_[found], frac_[found]
     # Each occurrence gets its column's contribution divided by the column's occurrences.
     shares = np.bincount(pos, weights=frac_, minlength=len(idx))
-    np.add.at(scores, owner_, contrib[pos] * (frac_ / shares[pos])[:, None])
-    return scores
+    heads = contrib.shape[1]
+    where = (owner_[:, None] * heads + np.arange(heads)).ravel()
+    weights = (contrib[pos] * (frac_ / shares[pos])[:, None]).ravel()
+    return np.bincount(where, weights, minlength=scores.size).reshape(scores.shape)
 
 
 def _spans(
