@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from switchboard.data.shipped import curated_files
 from switchboard.ml import hashed_ngrams
-from switchboard.ml.features import META_INPUTS, CaseFeatures, meta_row
+from switchboard.ml.features import META_INPUTS, CaseFeatures, meta_row, word_ngrams
 from switchboard.ml.text import normalise
 from tests.conftest import REPO_ROOT, make_cases, shared_dataset
 
@@ -82,6 +83,16 @@ def test_code_point_classes_are_the_regex_classes() -> None:
         ch = chr(cp)
         assert (classes[cp] == hashed_ngrams.WORD) == bool(re.match(r"\w", ch)), hex(cp)
         assert (classes[cp] == hashed_ngrams.SPACE) == bool(re.match(r"\s", ch)), hex(cp)
+
+
+def test_word_ngrams_match_scikit_learn_on_odd_text() -> None:
+    for lo, hi in ((1, 1), (1, 2), (1, 3), (2, 3)):
+        vec = TfidfVectorizer(
+            ngram_range=(lo, hi), lowercase=False, token_pattern=hashed_ngrams.TOKEN_PATTERN
+        )
+        analyse = vec.build_analyzer()
+        for text in ODD_TEXTS:
+            assert word_ngrams(text, lo, hi) == analyse(text), (lo, hi, text)
 
 
 def test_odd_text_gets_the_training_matrix() -> None:
