@@ -35,7 +35,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from switchboard.ml.hashed_ngrams import TOKEN_PATTERN, CodePoints, NgramIndex, Powers
-from switchboard.ml.text import SURFACE_NAMES, normalise, surface_stats
+from switchboard.ml.text import (
+    SURFACE_NAMES,
+    normalise,
+    normalise_batch,
+    surface_matrix,
+    surface_stats,
+)
 
 # Words whose n-gram columns an explanation remembers (`CaseFeatures.word_columns`), per
 # featuriser: a few MB at most, emptied when full.
@@ -71,11 +77,26 @@ def meta_row(followers: Any, verified: Any, channel: Any, text: str) -> list[flo
     read follower counts learnt exactly that. Its two columns stay, always zero, so that
     bundles trained before keep their column layout.
     """
+    return [0.0, 0.0, *_channel(channel), *surface_stats(text)]
+
+
+def _channel(channel: Any) -> list[float]:
     ch = str(channel).lower() if not _is_missing(channel) else "other"
     onehot = [1.0 if ch == c else 0.0 for c in CHANNELS]
     if ch not in CHANNELS:
         onehot[-1] = 1.0
-    return [0.0, 0.0, *onehot, *surface_stats(text)]
+    return onehot
+
+
+def meta_block(X: Columns, raw: list[str]) -> np.ndarray:
+    """`meta_row` of every case of a batch, (n, len(META_NAMES)) float64: the surface
+    features in one numpy pass over the batch (`surface_matrix`), not per text."""
+    n = len(raw)
+    meta = np.zeros((n, len(META_NAMES)), dtype=np.float64)
+    if n:
+        meta[:, 2 : 2 + len(CHANNELS)] = [_channel(c) for c in column(X, "channel", n)]
+        meta[:, 2 + len(CHANNELS) :] = surface_matrix(raw)
+    return meta
 
 
 # The case columns `meta_row` reads besides the text, in its argument order.
@@ -261,15 +282,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
     def _prepare(self, X: Columns) -> tuple[list[str], sp.csr_matrix]:
         """Normalised texts and the meta block: the work shared by fit and transform."""
         raw = list(X["text"])
-        n = len(raw)
-        meta = np.asarray(
-            [
-                meta_row(f, v, c, t)
-                for f, v, c, t in zip(*(column(X, c, n) for c in META_INPUTS), raw, strict=True)
-            ],
-            dtype=np.float32,
-        ).reshape(n, len(META_NAMES))
-        return [normalise(t) for t in raw], sp.csr_matrix(meta * self.meta_weight)
+        meta = meta_block(X, raw).astype(np.float32)
+        return normalise_batch(raw), sp.csr_matrix(meta * self.meta_weight)
 
     def fit_transform(self, X: Columns, y: Any = None, **_: Any) -> sp.csr_matrix:
         """Fit and transform in one pass over the texts (training's hot spot)."""
@@ -353,16 +367,8 @@ class CaseFeatures(TransformerMixin, BaseEstimator):
         n = len(raw)
         if n == 1:  # the service's single-mention path: no batch bookkeeping
             return self._one_row(X, raw[0], word, char, fast)
-        (word_rows, word_ids), (char_rows, char_ids) = self.text_ids(
-            [normalise(t) for t in raw], fast
-        )
-        meta = np.asarray(
-            [
-                meta_row(f, v, c, t)
-                for f, v, c, t in zip(*(column(X, c, n) for c in META_INPUTS), raw, strict=True)
-            ],
-            dtype=np.float64,
-        ).reshape(n, len(META_NAMES))
+        (word_rows, word_ids), (char_rows, char_ids) = self.text_ids(normalise_batch(raw), fast)
+        meta = meta_block(X, raw)
         meta *= self.meta_weight
         meta_row_, meta_col = np.nonzero(meta)
         parts = [
