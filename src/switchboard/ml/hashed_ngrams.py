@@ -134,7 +134,7 @@ class NgramIndex:
     char_wb: bool  # analyzer: char_wb windows, else word tokens
     ngram_range: tuple[int, int]
     slots: np.ndarray  # uint64 hash in each slot (0: empty)
-    columns: np.ndarray  # int64 vocabulary column in each slot (-1: empty)
+    columns: np.ndarray  # int32 vocabulary column in each slot (-1: empty)
     shift: np.uint64  # a hash's home slot: (hash * _SLOT) >> shift
     lengths: np.ndarray  # int64 n of each char n-gram size, as a column (k x 1)
     ups: np.ndarray  # uint64 B^n, same shape
@@ -167,7 +167,7 @@ class NgramIndex:
         unique = np.unique(hashes)
         if len(unique) < len(hashes) or (len(unique) and unique[0] == 0):
             return None
-        bits = max(int(4 * len(terms) - 1).bit_length(), 4)
+        bits = max(int(2 * len(terms) - 1).bit_length(), 4)  # at most half full
         shift = np.uint64(64 - bits)
         slots, columns = _table(hashes, ids, bits, shift)
         up, _, _ = powers.upto(hi + 1)
@@ -258,7 +258,7 @@ def _table(
     """Open addressing with linear probing, filled in rounds: in each, every unplaced key
     tries its current slot, the first claimant of each free slot takes it, the rest move on."""
     slots = np.zeros(1 << bits, dtype=np.uint64)
-    columns = np.full(1 << bits, -1, dtype=np.int64)
+    columns = np.full(1 << bits, -1, dtype=np.int32)
     slot = ((hashes * _SLOT) >> shift).astype(np.intp)
     todo = np.arange(len(hashes))
     mask = (1 << bits) - 1
