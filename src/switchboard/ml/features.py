@@ -12,8 +12,11 @@ scoring it).
 Serving speed: scikit-learn's `TfidfVectorizer.transform` and scipy's `csr_matrix` spend most
 of their time on input checks, not arithmetic, when they see one mention (bench/serving.py
 measured ~1 ms). `CaseFeatures.rows` therefore builds the CSR arrays itself, with the fitted
-vectorisers' own analyzers, vocabularies and idf weights, so it yields exactly the matrix
-`TfidfVectorizer.transform` would (tests/model/test_features.py proves it on every path).
+vectorisers' vocabularies and idf weights, so it yields exactly the matrix
+`TfidfVectorizer.transform` would (tests/ml/test_fast_paths.py, tests/ml/test_hashed_ngrams.py).
+A batch is cut into n-grams and looked up in numpy, all texts at once (ml/hashed_ngrams.py);
+one mention's word n-grams are cut in C and its char n-grams come per remembered word
+(`_char_ids`); vectorisers the hashed path does not reproduce keep the Python analyzers.
 `transform` is `rows(...).to_csr()`: training's validation and test rows, evaluation and the
 service all go through it.
 """
