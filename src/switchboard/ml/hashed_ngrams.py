@@ -5,9 +5,14 @@ Why: cutting a tweet into ~400 character n-grams and looking each up in a dict i
 Python per mention, the largest share of scoring one (issue #14). Here the texts of a batch
 are one array of code points; every n-gram is a window (char_wb) or a token span (words) of it,
 hashed with a 64-bit polynomial hash computed from prefix sums in wrapping uint64 arithmetic,
-and looked up with `np.searchsorted` among the sorted hashes of the fitted vocabulary. The
-number of numpy calls per batch is fixed, so one mention costs tens of µs and a batch of 1,000
-costs a few µs each.
+and looked up in an open-addressing table of the fitted vocabulary's hashes. The number of
+numpy calls per batch is fixed (~60), so a batch of 1,000 costs ~10-20 µs a mention on the
+2-core machine; one mention alone would pay all ~60 calls, which is why `CaseFeatures` serves
+a single mention from per-word memos instead (features.py `_char_ids`).
+
+Why numpy and not numba or a Rust extension: no new dependency, nothing to compile on a fresh
+machine, and once the per-character Python is gone the batch cost is dominated by work this
+module does not do (normalising, the semantic block, explanations; bench/serving.py).
 
 Exactness: the windows and tokens are scikit-learn's (`char_wb` padding and short-word rule,
 the word `token_pattern` `(?u)\\b\\w+\\b|[^\\w\\s]` as maximal runs of word characters plus
@@ -16,7 +21,9 @@ single other non-space characters, n-grams joined by one space), with Python's o
 in tests/ml/test_hashed_ngrams.py). A vocabulary whose hashes collide is refused
 (`NgramIndex.of` returns None and the caller keeps the Python path). An n-gram outside the
 vocabulary could in principle share a 64-bit hash with one inside it: with ~10^5 terms and
-~10^3 n-grams per mention that is a chance of ~10^-11 per mention, accepted.
+~10^3 n-grams per mention that is a chance of ~10^-11 per mention, accepted (a deliberately
+crafted text of thousands of characters could force such a collision for modulus 2^64; its
+effect would be one extra n-gram feature on that text).
 """
 
 from __future__ import annotations
