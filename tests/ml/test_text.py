@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from switchboard.ml.features import META_NAMES, CaseFeatures
-from switchboard.ml.text import clean, normalise, surface_stats
+from switchboard.ml.text import clean, normalise, normalise_batch, surface_matrix, surface_stats
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,58 @@ def test_missing_author_fields_count_as_unknown() -> None:
     feats = CaseFeatures(min_df=1).fit({"text": ["x y", "y z"]})
     X = feats.transform({"text": ["x"], "author_verified": [None], "channel": [float("nan")]})
     assert X.shape[0] == 1
+
+
+SURFACE_TEXTS = [
+    "",
+    "   ",
+    "a",
+    "WHERE IS MY REFUND!!! 😡😡 ??",
+    "x" * 400,
+    "see https://t.co/abc and www.x.example, @acme @b_c #tag",
+    "line one\nline two @next\nhttp://a.b",
+    "Ǆ ǅ ǆ ΣΑΣ ß İ ½ ² ٣ 9 _ __ ①",
+    "東京 の 注文 #A1234567 はどこ? طلبي لم يصل",
+    "lone \ud800 surrogate ✈️ ⬛ 🀄",
+]
+
+
+def test_batch_surface_stats_equal_the_per_text_ones() -> None:
+    from tests.conftest import make_cases
+
+    texts = SURFACE_TEXTS + make_cases(200)["text"].tolist()
+    matrix = surface_matrix(texts)
+    for i, t in enumerate(texts):
+        assert tuple(matrix[i]) == surface_stats(t), t
+    assert surface_matrix([]).shape == (0, 7)
+
+
+def test_surface_flags_are_the_regex_and_str_predicates() -> None:
+    import re
+
+    from switchboard.ml import text as text_module
+
+    flags = text_module._surface_flags()
+    for cp in [*range(0x3000), *range(0x3000, 0x110000, 89), 0x1F600, 0x2B50, 0x1D400]:
+        ch = chr(cp)
+        assert bool(flags[cp] & 1) == bool(re.fullmatch(r"[^\W\d_]", ch)), hex(cp)
+        assert bool(flags[cp] & 2) == ch.isupper(), hex(cp)
+        assert bool(flags[cp] & 4) == bool(text_module._EMOJI.fullmatch(ch)), hex(cp)
+
+
+def test_batch_normalising_equals_normalising_each_text() -> None:
+    import pandas as pd
+
+    from switchboard.data.shipped import curated_files
+    from tests.conftest import REPO_ROOT
+
+    sample = pd.read_csv(REPO_ROOT / "datasets" / "sample" / "cases.csv")["text"].tolist()
+    curated = pd.concat([pd.read_csv(f, usecols=["text"]) for f in curated_files()])
+    odd = [*SURFACE_TEXTS, "&amp", "&#10;x&#0;", "\u0301start", "end&", "a\r\n\tb", "ʼn İ ǅ ﬁ"]
+    for texts in (odd, sample[:2000], curated["text"].tolist()[:2000]):
+        assert normalise_batch(texts) == [normalise(t) for t in texts]
+
+
+def test_a_text_holding_the_batch_separator_is_normalised_alone() -> None:
+    texts = ["a \U0010ffff b", "Hi @you"]
+    assert normalise_batch(texts) == [normalise(t) for t in texts]

@@ -141,3 +141,19 @@ def test_no_explanation_costs_nothing(bundle: Bundle) -> None:
     rec = quiet.recommend([Mention(id="1", text="my charger exploded and burned my hand")])[0]
     assert rec.evidence == {}
     assert replace(rec, evidence={}) == rec
+
+
+def test_batch_evidence_equals_explaining_each_mention_alone(router: Router) -> None:
+    """The batch arithmetic (one gather, one look-up, one bincount) is the per-mention one."""
+    from switchboard.routing import evidence as ev
+
+    mentions = [Mention(id=str(i), text=t) for i, t in enumerate(TEXTS)]
+    recs = router.recommend(mentions)
+    X = router.vectorise(mentions)
+    heads = [r.heads for r in recs]
+    each = [
+        ev._one(router.bundle, X.row(i), m.text, ev._chosen(router.bundle, h), ev.SPANS)
+        for i, (m, h) in enumerate(zip(mentions, heads, strict=True))
+    ]
+    assert evidence(router.bundle, X, heads, mentions) == each
+    assert any(spans for e in each for spans in e.values())

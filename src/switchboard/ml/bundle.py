@@ -111,6 +111,7 @@ class Bundle:
         if self.heads:
             self.stacked()
         self.features.rows({"text": ["warm up"]})
+        self.features.rows({"text": ["warm up", "the batch path"]})  # its code point tables
         if self.deep is not None:
             self.deep.warm()
             self.deep.embedder.warm()

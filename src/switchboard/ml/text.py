@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import cache
+
+import numpy as np
 
 URL_TOKEN = " xxurl "
 MENTION_TOKEN = " xxuser "
@@ -59,6 +62,31 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text.lower()).strip()
 
 
+# Between the texts of a batch in `normalise_batch`: a line break stops every pattern above
+# (`\S`, `.` and `\b` all end there), and U+10FFFF (a noncharacter) marks where to cut.
+_SEPARATOR = "\n\U0010ffff\n"
+
+
+def normalise_batch(texts: list[str]) -> list[str]:
+    """`normalise` of every text, with each regex run once over the whole batch (C speed)
+    instead of once per text; equal to it text by text (tests/ml/test_text.py). A text that
+    contains the separator itself goes the per-text way."""
+    if len(texts) < 2 or any(_SEPARATOR[1] in t for t in texts):
+        return [normalise(t) for t in texts]
+    text = clean(_SEPARATOR.join(texts))
+    text = _URL.sub(URL_TOKEN, text)
+    text = _EMAIL.sub(EMAIL_TOKEN, text)
+    text = _MENTION.sub(MENTION_TOKEN, text)
+    text = _ORDERNUM.sub(ORDERNUM_TOKEN, text)
+    text = _HASHTAG.sub(lambda m: HASHTAG_PREFIX + m.group(1), text)
+    text = _NUMBER.sub(NUMBER_TOKEN, text)
+    text = _REPEAT.sub(r"\1\1", text)
+    out = [" ".join(t.split()) for t in text.lower().split(_SEPARATOR)]
+    if len(out) != len(texts):  # cannot happen (the separator survives every step); be safe
+        return [normalise(t) for t in texts]
+    return out
+
+
 def surface_stats(text: str) -> tuple[float, ...]:
     """Cheap shape features of the raw text that tf-idf cannot see.
 
@@ -78,6 +106,60 @@ def surface_stats(text: str) -> tuple[float, ...]:
         min(len(_MENTION.findall(text)), 5) / 5.0,
         min(symbols, 5) / 5.0,
     )
+
+
+# Code point flags for `surface_matrix`: what `_LETTER` matches, `str.isupper`, `_EMOJI`.
+_IS_LETTER, _IS_UPPER, _IS_EMOJI = 1, 2, 4
+_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF))
+
+
+@cache
+def _surface_flags() -> np.ndarray:
+    """Per code point: letter (`[^\\W\\d_]`: alphanumeric, not a decimal digit, not "_"),
+    upper case (`str.isupper`), emoji-ish (`_EMOJI`). The same Unicode predicates as `re` and
+    `str`, through numpy's string ufuncs; ~0.1 s once per process, read-only afterwards."""
+    chars = np.arange(0x110000, dtype=np.uint32).view("<U1")
+    letter = np.strings.isalnum(chars) & ~np.strings.isdecimal(chars) & (chars != "_")
+    flags = np.where(letter, _IS_LETTER, 0) | np.where(np.strings.isupper(chars), _IS_UPPER, 0)
+    for lo, hi in _EMOJI_RANGES:
+        flags[lo : hi + 1] |= _IS_EMOJI
+    flags = flags.astype(np.uint8)
+    flags.flags.writeable = False
+    return flags
+
+
+def surface_matrix(texts: list[str]) -> np.ndarray:
+    """`surface_stats` of every text of a batch as an (n, 7) float64 array, in one numpy pass
+    over the batch's code points (plus one C regex scan each for URLs and handles) instead of
+    ~6 Python-level passes per text; equal to `surface_stats` row by row (tests/ml/test_text.py).
+    """
+    n = len(texts)
+    out = np.zeros((n, len(SURFACE_NAMES)), dtype=np.float64)
+    if not n:
+        return out
+    joined = "\n".join(texts)  # a separator no pattern below can match across
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(length[:-1] + 1, out=starts[1:])
+    row = np.repeat(np.arange(n), length + 1)[: len(cp)]
+    flags = _surface_flags()[cp]
+
+    def per_row(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(row[mask], minlength=n).astype(np.float64)
+
+    letters, capitals = per_row((flags & _IS_LETTER) != 0), per_row((flags & _IS_UPPER) != 0)
+    out[:, 0] = np.minimum(length, 280) / 280.0
+    out[:, 1] = np.minimum(per_row(cp == ord("!")), 5) / 5.0
+    out[:, 2] = np.minimum(per_row(cp == ord("?")), 5) / 5.0
+    np.divide(capitals, letters, out=out[:, 3], where=letters > 0)
+    for col, pattern, cap in ((4, _URL, 3), (5, _MENTION, 5)):
+        hits = [m.start() for m in pattern.finditer(joined)]
+        if hits:
+            counts = np.bincount(np.searchsorted(starts, hits, side="right") - 1, minlength=n)
+            out[:, col] = np.minimum(counts, cap) / cap
+    out[:, 6] = np.minimum(per_row((flags & _IS_EMOJI) != 0), 5) / 5.0
+    return out
 
 
 SURFACE_NAMES: tuple[str, ...] = (

@@ -48,10 +48,93 @@ def evidence(
     """
     if not bundle.heads:
         return [{} for _ in mentions]
-    return [
-        _one(bundle, X.row(i), m.text, _chosen(bundle, h), spans)
-        for i, (m, h) in enumerate(zip(mentions, heads, strict=True))
+    chosen = [_chosen(bundle, h) for h in heads]
+    names = list(chosen[0]) if chosen else []
+    if names and all(list(c) == names for c in chosen):
+        return _batch(bundle, X, [m.text for m in mentions], chosen, names, spans)
+    return [  # heads differ between mentions (a head without an answer): one at a time
+        _one(bundle, X.row(i), m.text, c, spans)
+        for i, (m, c) in enumerate(zip(mentions, chosen, strict=True))
     ]
+
+
+def _batch(
+    bundle: Bundle,
+    X: Rows,
+    texts: list[str],
+    chosen: list[dict[str, tuple[int, int]]],
+    names: list[str],
+    spans: int,
+) -> list[dict[str, tuple[Evidence, ...]]]:
+    """`_one` for every mention of a batch whose heads all answered, with the arithmetic done
+    once for the batch: one weight gather, one look-up of every word's columns, one bincount.
+    Per mention only its words' (remembered) columns and the spans are Python."""
+    n, heads, width = len(texts), len(names), bundle.features.text_width
+    answer = np.array([[c[h][0] for h in names] for c in chosen], dtype=np.intp)
+    second = np.array([[c[h][1] for h in names] for c in chosen], dtype=np.intp)
+    row = np.repeat(np.arange(n), np.diff(X.indptr))
+    keep = X.indices < width
+    idx, row, vals = X.indices[keep].astype(np.int64), row[keep], X.data[keep].astype(np.float64)
+    key = row * width + idx  # ascending when each row's columns are, as `CaseFeatures` makes them
+    if len(key) > 1 and bool(np.any(np.diff(key) < 0)):
+        order = np.argsort(key, kind="stable")
+        key, idx, row, vals = key[order], idx[order], row[order], vals[order]
+    weights = bundle.stacked().cols
+    contrib = (weights[idx[:, None], answer[row]] - weights[idx[:, None], second[row]]) * vals[
+        :, None
+    ]
+    words = [[(m.start(), m.end()) for m in _WORD.finditer(t)] for t in texts]
+    first_word = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(w) for w in words], out=first_word[1:])
+    cols, owner, frac = [], [], []
+    for i, (text, ws) in enumerate(zip(texts, words, strict=True)):
+        c, o, f = _occurrences(bundle, text, ws)
+        cols.append(c + i * width)
+        owner.append(o + first_word[i])
+        frac.append(f)
+    scores = np.zeros((int(first_word[-1]), heads))
+    if len(key) and scores.size:
+        wanted = np.concatenate(cols)
+        pos = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
+        found = key[pos] == wanted
+        pos, owner_, frac_ = pos[found], np.concatenate(owner)[found], np.concatenate(frac)[found]
+        # Each occurrence gets its column's contribution divided by the column's occurrences.
+        shares = np.bincount(pos, weights=frac_, minlength=len(key))
+        where = (owner_[:, None] * heads + np.arange(heads)).ravel()
+        parts = (contrib[pos] * (frac_ / shares[pos])[:, None]).ravel()
+        scores = np.bincount(where, parts, minlength=scores.size).reshape(scores.shape)
+    out = []
+    for i, (text, ws) in enumerate(zip(texts, words, strict=True)):
+        mine = scores[first_word[i] : first_word[i + 1]]
+        strongest = np.argsort(-np.abs(mine), axis=0, kind="stable")[:spans].T.tolist()
+        by_head = mine.T.tolist()
+        out.append(
+            {
+                name: _spans(text, ws, by_head[h], strongest[h]) if ws else ()
+                for h, name in enumerate(names)
+            }
+        )
+    return out
+
+
+def _occurrences(
+    bundle: Bundle, text: str, words: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(column, word, fraction) of every n-gram occurrence of the text's words: a word n-gram
+    longer than one is shared evenly between its words."""
+    cols, owner, phrases = bundle.features.word_columns([text[a:b] for a, b in words])
+    frac = np.ones(len(cols))
+    if phrases:
+        pc, po, pf = [], [], []
+        for c, first, last in phrases:
+            k = last - first + 1
+            pc += [c] * k
+            po += range(first, last + 1)
+            pf += [1.0 / k] * k
+        cols = np.concatenate([cols, pc])
+        owner = np.concatenate([owner, po])
+        frac = np.concatenate([frac, pf])
+    return cols.astype(np.int64), owner.astype(np.int64), frac
 
 
 def _chosen(bundle: Bundle, heads: Mapping[str, HeadPrediction]) -> dict[str, tuple[int, int]]:
@@ -90,9 +173,9 @@ def _one(
     if not chosen or not len(idx) or not words:
         return {name: () for name in chosen}
     names = list(chosen)
-    weights = bundle.stacked().cols[idx]
     answer, second = ([chosen[n][k] for n in names] for k in (0, 1))
-    contrib = (weights[:, answer] - weights[:, second]) * vals[:, None]
+    weights = bundle.stacked().cols[idx[:, None], answer + second]  # one gather, both columns
+    contrib = (weights[:, : len(names)] - weights[:, len(names) :]) * vals[:, None]
     scores = _word_scores(bundle, text, words, idx, contrib)
     order = np.argsort(-np.abs(scores), axis=0, kind="stable")[:spans].T.tolist()
     return {
@@ -108,28 +191,19 @@ def _word_scores(
     contrib: np.ndarray,
 ) -> np.ndarray:
     """words x heads: each column's contribution shared out over its occurrences."""
-    per_word, phrases = bundle.features.word_columns([text[a:b] for a, b in words])
-    cols, owner, frac = [], [], []
-    for w, cs in enumerate(per_word):
-        cols += cs
-        owner += [w] * len(cs)
-        frac += [1.0] * len(cs)
-    for c, first, last in phrases:
-        n = last - first + 1
-        cols += [c] * n
-        owner += range(first, last + 1)
-        frac += [1.0 / n] * n
+    cols_, owner_, frac_ = _occurrences(bundle, text, words)
     scores = np.zeros((len(words), contrib.shape[1]))
-    if not cols:
+    if not len(cols_):
         return scores
-    cols_, frac_ = np.asarray(cols), np.asarray(frac)
     pos = np.minimum(np.searchsorted(idx, cols_), len(idx) - 1)
     found = idx[pos] == cols_
-    pos, owner_, frac_ = pos[found], np.asarray(owner)[found], frac_[found]
+    pos, owner_, frac_ = pos[found], owner_[found], frac_[found]
     # Each occurrence gets its column's contribution divided by the column's occurrences.
     shares = np.bincount(pos, weights=frac_, minlength=len(idx))
-    np.add.at(scores, owner_, contrib[pos] * (frac_ / shares[pos])[:, None])
-    return scores
+    heads = contrib.shape[1]
+    where = (owner_[:, None] * heads + np.arange(heads)).ravel()
+    weights = (contrib[pos] * (frac_ / shares[pos])[:, None]).ravel()
+    return np.bincount(where, weights, minlength=scores.size).reshape(scores.shape)
 
 
 def _spans(
