@@ -11,7 +11,6 @@ reviewer is the signed-in identity (the key's owner name, else `key:<hash>`), ne
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,16 +83,12 @@ def make_filter(
     )  # fmt: skip
 
 
-def queue_filter(form: dict[str, str], intents: Collection[str]) -> review.QueueFilter:
-    """The database filter from the URL's filter values; a bad value, an intent the model does
-    not know included, is a 400 naming it (the JSON API and the page alike)."""
+def queue_filter(form: dict[str, str]) -> review.QueueFilter:
+    """The database filter from the URL's filter values; a bad value is a 400 naming it."""
     tier = _int(form["tier"], "tier")
-    f = make_filter(
+    return make_filter(
         form["status"], tier, form["intent"], form["reason"], form["since"], form["until"]
     )
-    if f.intent and f.intent not in intents:
-        raise InvalidInput(f"intent {f.intent!r} is not one the model knows", "intent")
-    return f
 
 
 def provide_queue_query(
@@ -146,15 +141,13 @@ class ReviewController(Controller):
     def queue(
         self,
         state: State,
-        router: NamedDependency[Router],
         queue_query: NamedDependency[dict[str, str]],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = PAGE_SIZE,
         offset: Annotated[int, QueryParameter(ge=0, le=INT_MAX)] = 0,
     ) -> QueueOut:
         """Predictions worth a look (service/sampling.py), crisis first, newest first."""
         state.log.flush()
-        f = queue_filter(queue_query, known_intents(router))
-        items, total = review.queue(state.engine, f, limit, offset)
+        items, total = review.queue(state.engine, queue_filter(queue_query), limit, offset)
         return QueueOut(items=items, total=total, limit=limit, offset=offset)
 
     @get(
@@ -310,7 +303,9 @@ class ReviewPage(Controller):
             "current": None,
         }  # fmt: skip
         try:
-            f = queue_filter(queue_query, intents)
+            f = queue_filter(queue_query)
+            if f.intent and f.intent not in intents:
+                raise InvalidInput(f"intent {f.intent!r} is not one the model knows", "intent")
         except InvalidInput as exc:
             context["error"] = filter_error(exc, intents)
             return Template("review.html", context=context, status_code=400)
