@@ -56,6 +56,18 @@ def test_batch_answers_in_request_order(client: TestClient) -> None:
     assert [x["id"] for x in r.json()["results"]] == ["m0", "m1", "m2"]
 
 
+def test_a_batch_mixing_authors_with_and_without_an_id_is_scored(client: TestClient) -> None:
+    """Check an author object without an id beside one with an id is not a 500 (found by the
+    fuzz test: the authors' ids were sorted with None among them)."""
+    mentions = [
+        {"id": "a1", "text": "my bag broke", "author": {"followers": 10}},
+        {"id": "a2", "text": "my bag broke again", "author": {"id": "rita"}},
+    ]
+    r = client.post("/v1/score/batch", json={"mentions": mentions})
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in r.json()["results"]] == ["a1", "a2"]
+
+
 @pytest.mark.parametrize(
     "text",
     ["الخدمة سيئة جدا 😡", "השירות שלכם גרוע", "mi pedido no llega 📦", "配達が遅い", "🔥🔥🔥"],

@@ -131,7 +131,7 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
     mention answered before (see `_shared`).
     """
     now = datetime.now(UTC)
-    authors = sorted({m.author.id for m in mentions if m.author})
+    authors = sorted({m.author.id for m in mentions if m.author and m.author.id})
     if state.settings.shared_author_history and authors:
         return _shared(state, router, mentions, authors, now)
     history = state.author_history_cache.get_many(
