@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,20 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "datasets"
+
+
+def free_port() -> int:
+    """A free port on 127.0.0.1: any (the OS picks), or the first free one of
+    SWITCHBOARD_TEST_PORTS=a-b (machines shared by several test runs). The tests use it too."""
+    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
 
 
 def machine() -> dict[str, Any]:

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from bench import loadgen
-from bench.common import REPO_ROOT, table, write_result
+from bench.common import REPO_ROOT, free_port, table, write_result
 
 SAMPLE = REPO_ROOT / "datasets" / "sample" / "cases.csv"
 ROSTER = REPO_ROOT / "datasets" / "sample" / "roster.json"
@@ -52,19 +51,6 @@ CONCURRENCY = (1, 8, 64)
 # this run's. Replace it with this run's file when a release is cut.
 PREVIOUS_FILE = REPO_ROOT / "bench" / "results" / "serving.previous.json"
 BATCH_SIZE = 100
-
-
-def _free_port() -> int:
-    """Any free port, or the first free one of SWITCHBOARD_TEST_PORTS=a-b (shared machines)."""
-    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
-    for port in range(int(low), int(high or low) + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
 
 
 def _mentions(n: int) -> list[dict[str, Any]]:
@@ -262,7 +248,7 @@ def _serve_and_load(
     workers: int = 1,
 ) -> dict[str, Any]:
     """One server; per concurrency the ceiling and /v1/score back to back; then batches."""
-    port = _free_port()
+    port = free_port()
     n, secs = (600, 4.0) if quick else (6000, 10.0)
     with service(env, port, log, workers) as proc:
         cold_s = _wait_ready(port, proc)

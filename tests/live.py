@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,20 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import free_port
 from tests.conftest import REPO_ROOT
-
-
-def free_port() -> int:
-    """A free port: any (the OS picks), or the first free one of SWITCHBOARD_TEST_PORTS=a-b."""
-    low, _, high = os.environ.get("SWITCHBOARD_TEST_PORTS", "0-0").partition("-")
-    for port in range(int(low), int(high or low) + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise RuntimeError(f"no free port in SWITCHBOARD_TEST_PORTS={low}-{high}")
 
 
 def start(data_dir: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -133,6 +135,17 @@ def empty_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_p
         conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     engine.dispose()
     return url
+
+
+def logged(mention_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
+    """A prediction-log row as the service writes it: a public tier-2 question by default,
+    with no author or brand unless `fields` give them."""
+    return {
+        "mention_id": mention_id, "author_id": None, "brand": None, "created_at": at,
+        "model_version": "v1", "policy_version": "p", "intent": "question",
+        "sentiment": "neutral", "reply_action": "public", "tier": 2, "abstain": False,
+        "text": "t", "output": {}, "latency_ms": 0.1,
+    } | fields  # fmt: skip
 
 
 ROSTER = (

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity, store
 from switchboard.service.db import brand_activity, make_engine, migrate
+from tests.service.conftest import logged
 
 pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 
@@ -29,23 +30,7 @@ def engine(tmp_path: Path, database_url: str) -> Engine:
 
 
 def _log(engine: Engine, at: datetime, **kw: object) -> None:
-    row = {
-        "mention_id": f"m{next(IDS)}",
-        "author_id": None,
-        "brand": None,
-        "created_at": at,
-        "model_version": "v1",
-        "policy_version": "p",
-        "intent": "question",
-        "sentiment": "neutral",
-        "reply_action": "public",
-        "tier": 2,
-        "abstain": False,
-        "text": "t",
-        "output": {},
-        "latency_ms": 0.1,
-    }
-    store.log_predictions(engine, [{**row, **kw}])
+    store.log_predictions(engine, [logged(f"m{next(IDS)}", at, **kw)])
 
 
 def test_author_history_counts_the_last_week_only(engine: Engine) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from switchboard.ml.registry import CHAMPION, Registry
 from tests.conftest import REPO_ROOT
-from tests.live import free_port, stop, wait_ready
+from tests.live import free_port, stop_with_workers, wait_ready
 from tests.service.conftest import SCORE_KEY
 
 TEXT = "my phone broke again, so annoyed"
@@ -102,28 +101,6 @@ def test_batch_time_recorded_once_per_batch(client: TestClient) -> None:
     assert value(scrape(client), "switchboard_score_seconds_count") == 1
 
 
-def _children(parent: int) -> dict[int, str]:
-    """The processes whose parent is `parent` (Linux /proc), e.g. uvicorn's workers, with their
-    start time: a pid with another start time is another process that got the number later."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == parent:
-                found[int(stat.parent.name)] = fields[19]
-    return found
-
-
-def _stop_with_workers(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the supervisor; a worker it could not take down with it is killed by its pid."""
-    workers = _children(proc.pid)
-    stop(proc)
-    for pid, started in workers.items():
-        with contextlib.suppress(OSError, IndexError):
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19] == started:
-                os.kill(pid, signal.SIGKILL)
-
-
 def _lines(stderr: Path) -> list[dict]:
     out = []
     for line in stderr.read_text(errors="replace").splitlines():
@@ -194,4 +171,4 @@ def test_metrics_sum_across_processes(tmp_path: Path, trained_bundle) -> None:
         access = [line for line in lines if line["logger"] == "uvicorn.access"]
         assert access and all(len(line["request_id"]) == 32 for line in access)
     finally:
-        _stop_with_workers(proc)
+        stop_with_workers(proc)

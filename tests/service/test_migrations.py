@@ -13,6 +13,7 @@ from switchboard.routing.types import AuthorHistory
 from switchboard.service import activity
 from switchboard.service.auth import hash_key
 from switchboard.service.db import MIGRATIONS, make_engine, migrate, predictions, reviews
+from tests.service.conftest import logged
 
 pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL (tests/service/conftest.py)
 
@@ -26,12 +27,10 @@ def _upgrade(engine: Engine, revision: str) -> None:
 
 
 def _prediction(mention_id: str, at: datetime) -> dict:
-    return {
-        "mention_id": mention_id, "author_id": "rita", "brand": "acme", "created_at": at,
-        "model_version": "v1", "policy_version": "p", "intent": "complaint",
-        "sentiment": "negative", "reply_action": "public", "tier": 3, "abstain": False,
-        "text": "t", "output": {}, "latency_ms": 0.1,
-    }  # fmt: skip
+    return logged(
+        mention_id, at, author_id="rita", brand="acme", intent="complaint",
+        sentiment="negative", tier=3,
+    )  # fmt: skip
 
 
 def test_upgrade_keeps_one_prediction_per_mention_and_its_reviews(empty_database_url: str) -> None:

@@ -28,6 +28,7 @@ from switchboard.service.app import create_app
 from switchboard.service.db import make_engine, migrate, predictions, responders
 from switchboard.settings import Settings
 from tests import live
+from tests.service.conftest import logged
 
 pytestmark = pytest.mark.slow
 KEY = "replica-key"
@@ -63,7 +64,7 @@ def two_workers(
         conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     migrate(engine)
     old = datetime.now(UTC) - timedelta(days=200)
-    store.log_predictions(engine, [_old_prediction(i, old) for i in range(50)])
+    store.log_predictions(engine, [logged(f"old-{i}", old) for i in range(50)])
     engine.dispose()
     tmp = tmp_path_factory.mktemp("two-workers")
     log = tmp / "serve.log"
@@ -173,25 +174,6 @@ def test_a_mention_claimed_from_two_workers_at_once_has_one_winner(two_workers: 
         open_cases = dict(conn.execute(select(responders.c.id, responders.c.open_cases)).all())
     engine.dispose()
     assert open_cases["ana"] + open_cases["bo"] == 20 and open_cases["cy"] == 3
-
-
-def _old_prediction(i: int, at: datetime) -> dict[str, Any]:
-    return {
-        "mention_id": f"old-{i}",
-        "author_id": None,
-        "brand": None,
-        "created_at": at,
-        "model_version": "v1",
-        "policy_version": "p",
-        "intent": "question",
-        "sentiment": "neutral",
-        "reply_action": "public",
-        "tier": 2,
-        "abstain": False,
-        "text": "t",
-        "output": {},
-        "latency_ms": 0.1,
-    }
 
 
 def test_two_workers_purge_old_predictions_once(two_workers: Workers) -> None:
