@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO_ROOT, table, write_result
+from switchboard.batch.decisions import MENTION_COLUMNS
 from switchboard.data.synth import generate
 from switchboard.ml.bundle import save_bundle
 from switchboard.settings import Settings
@@ -32,17 +33,6 @@ from switchboard.training.pyfunc import save_decision_model
 
 ROWS = 20_000
 TRAIN_ROWS = 5_000
-MENTION_COLUMNS = [
-    "case_id",
-    "text",
-    "created_at",
-    "channel",
-    "brand",
-    "language",
-    "author_id",
-    "author_followers",
-    "author_verified",
-]
 
 
 def _children_cpu() -> float:
@@ -60,7 +50,7 @@ def _run(engine: str, model: Path, data: Path, out: Path, extra: list[str]) -> d
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if done.returncode != 0:
-        raise RuntimeError(f"{engine}: exit {done.returncode}: {done.stderr[-2000:]}")
+        raise RuntimeError(f"{engine}: exit {done.returncode}: {done.stderr[-6000:]}")
     found = re.search(r"scored ([\d,]+) rows in ([\d.]+) s", done.stderr)
     rows = int(found.group(1).replace(",", "")) if found else 0
     again = re.search(r"; ([\d,]+) again", done.stderr)
@@ -105,8 +95,8 @@ def run(rows: int = ROWS) -> dict[str, Any]:
         save_bundle(bundle, root / "bundle")
         model = save_decision_model(root / "bundle", Settings().policy_file, root / "model")
         data = root / "mentions.parquet"
-        mentions = cases.iloc[TRAIN_ROWS:][MENTION_COLUMNS]
-        mentions = mentions.rename(columns={"case_id": "mention_id"})
+        mentions = cases.iloc[TRAIN_ROWS:].rename(columns={"case_id": "mention_id"})
+        mentions = mentions[["text", *MENTION_COLUMNS]]
         mentions.to_parquet(data)
         print(
             f"  batch_score: {rows:,} mentions, {mentions['author_id'].nunique():,} authors",

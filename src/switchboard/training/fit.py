@@ -108,10 +108,9 @@ class TrainResult:
     skipped: dict[str, str]
     split_counts: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
-    # Truth and prediction per head on the test split (plots are drawn from these) and a few
-    # test rows' inputs (the MLflow model's input example): kept so nothing is scored twice.
+    # Truth and prediction per head on the test split (plots are drawn from these): kept so
+    # nothing is scored twice.
     test_outcomes: dict[str, HeadOutcome] = field(default_factory=dict)
-    test_inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # Wraps an iterable of finished steps with a progress display: progress(steps, total).
@@ -382,7 +381,7 @@ def _vectorise_all(
     return sp.vstack([X_fit, X_rest], format="csr")[order]
 
 
-def _library_versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
@@ -471,7 +470,7 @@ def fit_bundle(
         "second_opinion": second,
         "policy_version": policy_version,
         "config": asdict(config),
-        "libraries": _library_versions(),
+        "libraries": library_versions(),
     }
     bundle = Bundle(features, heads, expertise, metadata, embedder, deep)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
@@ -482,14 +481,13 @@ def fit_bundle(
         X_test = (wide if bundle.embedder is not None else X)[np.flatnonzero(test)]
         result.test_outcomes = head_outcomes(bundle, X_test, frame[test])
         result.metrics = evaluate_bundle(bundle, frame[test], X_test, result.test_outcomes)
-        result.test_inputs = frame[test].head(3)
         timings["evaluate_s"] = time.perf_counter() - t3
-    bundle.metadata["metrics"] = _summary(result.metrics)
+    bundle.metadata["metrics"] = metrics_summary(result.metrics)
     steps.done()
     return result
 
 
-def _summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+def metrics_summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
     """The headline figures per head, small enough for metadata.json and GET /v1/model."""
     keep = ("n", "accuracy", "macro_f1", "brier", "ece", "hit_at_1", "hit_at_3")
     return {h: {k: r[k] for k in keep if r.get(k) is not None} for h, r in metrics["heads"].items()}

@@ -19,7 +19,7 @@ TEST_FRACTION = 0.2
 VAL_FRACTION = 0.1
 
 
-def _hash_split(ids: pd.Series) -> pd.Series:
+def hash_split(ids: pd.Series) -> pd.Series:
     test = ids.map(lambda k: bucket(k) == 0)
     val = ids.map(lambda k: bucket(k, 8, salt="val:") == 0) & ~test
     return pd.Series("train", index=ids.index).mask(val, "val").mask(test, "test")
@@ -51,7 +51,7 @@ def assign_split(frame: pd.DataFrame) -> pd.Series:
     rule = split_rule(frame)
     if rule == "time":
         return _time_split(frame["created_at"])
-    fallback = _hash_split(frame["case_id"].astype(str))
+    fallback = hash_split(frame["case_id"].astype(str))
     if rule == "hash":
         return fallback
     given = frame["split"].astype("object").where(frame["split"].notna(), None)

@@ -60,10 +60,10 @@ from switchboard.training.fit import (
     Progress,
     TrainConfig,
     TrainResult,
-    _library_versions,
-    _summary,
+    library_versions,
+    metrics_summary,
 )
-from switchboard.training.split import _hash_split
+from switchboard.training.split import hash_split
 from switchboard.training.stream_source import ChunkStats, ParquetSource
 from switchboard.training.stream_vocab import TermCounts
 
@@ -109,7 +109,7 @@ class _Pass1:
 
 def split_of(chunk: pd.DataFrame) -> np.ndarray:
     """The split rule without its time ordering: a given `split`, else the case_id hash."""
-    fallback = _hash_split(chunk["case_id"].astype(str))
+    fallback = hash_split(chunk["case_id"].astype(str))
     if "split" in chunk and chunk["split"].notna().any():
         given = chunk["split"].astype("object").where(chunk["split"].notna(), None)
         return given.fillna(fallback).astype(str).to_numpy()
@@ -511,7 +511,7 @@ def fit_stream(
             "val_rows_held": held.n_val,
             "test_rows_held": held.n_test,
         },
-        "libraries": _library_versions(),
+        "libraries": library_versions(),
     }
     bundle = Bundle(features, heads, expertise, metadata)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
@@ -522,8 +522,7 @@ def fit_stream(
         X_test = sp.vstack(held.test_X, format="csr")
         result.test_outcomes = head_outcomes(bundle, X_test, test)
         result.metrics = evaluate_bundle(bundle, test, X_test, result.test_outcomes)
-        result.test_inputs = test.head(3)
         timings["evaluate_s"] = time.perf_counter() - t3
-    bundle.metadata["metrics"] = _summary(result.metrics)
+    bundle.metadata["metrics"] = metrics_summary(result.metrics)
     steps.done()
     return result
