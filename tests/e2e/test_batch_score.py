@@ -336,3 +336,36 @@ def test_spark_engine_decides_as_the_service_and_the_local_engine_on_1000_mentio
     assert [batch_fields(got.loc[w["mention_id"]].to_dict()) for w in want] == want
     codes = {c for w in want for c in w["rule_codes"]}
     assert {"repeat_rager", "crisis_volume_spike"} <= codes
+
+
+def test_rescored_rows_may_change_a_columns_type() -> None:
+    """Check the second pass replaces the re-scored rows even when one of its columns has
+    another dtype (all-null SLAs for rows that became no-reply); pandas refused to cast it."""
+    from switchboard.batch.context import with_context
+
+    frame = pd.DataFrame(
+        {
+            "text": ["first", "second"],
+            "author_id": ["rita", "rita"],
+            "created_at": pd.to_datetime(["2026-11-20T10:00Z", "2026-11-20T11:00Z"]),
+        }
+    )
+
+    def score(rows: pd.DataFrame) -> pd.DataFrame:
+        again = bool(rows["author_recent_mentions"].gt(0).all())
+        return pd.DataFrame(
+            {
+                "intent": "troll",
+                "sentiment": "negative",
+                "reply_action": "none" if again else "public",
+                "policy_version": "p",
+                "sla_seconds": [None] * len(rows) if again else [3600.0] * len(rows),
+            },
+            index=rows.index,
+        )
+
+    scored = with_context(frame, score)  # no policy: every row with history is re-scored
+    assert scored.rescored == 1
+    assert scored.decided["reply_action"].tolist() == ["public", "none"]
+    assert scored.decided["sla_seconds"].iloc[0] == 3600.0
+    assert pd.isna(scored.decided["sla_seconds"].iloc[1])

@@ -121,6 +121,8 @@ def with_context(frame: pd.DataFrame, score: Score, policy: Policy | None = None
     redo = _redo(history, decided, policy)
     if redo.any():
         again = score(frame[redo])
-        decided.loc[again.index, :] = again
+        # Replaced rows, not values written into columns: a re-scored column may have another
+        # dtype (all-null SLAs where the first pass had numbers), which pandas will not cast.
+        decided = pd.concat([decided.drop(index=again.index), again]).reindex(decided.index)
     frame["author_recent_replied"] = author_histories(frame, decided)[:, 3]
     return Scored(frame, decided, int(redo.sum()))
