@@ -339,6 +339,22 @@ def test_spam_asking_for_a_dm_is_still_spam(policy: Policy) -> None:
     assert d.reply_action == "none"
 
 
+def test_a_regulated_subject_in_sure_chatter_gets_no_reply(policy: Policy) -> None:
+    """Check that naming a regulated subject does not make a sure chatter post private."""
+    h = heads("chatter", reply_action="none")
+    d = run(policy, "new on the blog: medical myths everyone still believes", h)
+    assert d.reply_action == "none" and d.reply_reasons == ("chatter",)
+
+
+def test_a_regulated_matter_from_a_customer_still_goes_private(policy: Policy) -> None:
+    """Check that the same subject from an unsure intent, or beside personal data, goes private."""
+    unsure = heads("chatter", conf=0.4, reply_action="public")
+    assert run(policy, "my medical claim was rejected again", unsure).reply_action == "private"
+    with_data = heads("chatter", reply_action="none")
+    text = "my medical claim 12345678 was rejected, email me at jo@example.com"
+    assert run(policy, text, with_data).reply_action == "private"
+
+
 @pytest.mark.parametrize(("confidence", "tier"), [(0.7, 3), (0.9, 5)])
 def test_crisis_intent_alone_needs_a_sure_model(
     policy: Policy, confidence: float, tier: int

@@ -313,8 +313,7 @@ def _draft(
         return _Draft("private" if private else "public", 5, crisis + private_hits, cues)
     reply, tier, unsure, rules = _model_choice(intent, heads, policy)
     silence = _no_reply(cues, intent, heads, context, policy)
-    # Personal data in a spam post ("DM me", a phone number) is bait, not an account matter.
-    if silence is not None and (not private_hits or silence.code == "spam"):
+    if silence is not None and not _private_outweighs(silence, private_hits, policy):
         return _Draft("none", 1, [*rules, silence], cues)
     if unsure:
         rules.append(RuleHit("low_confidence", "model unsure; its most likely action, checked"))
@@ -326,6 +325,17 @@ def _draft(
     elif reply == "none":
         return _Draft("none", 1, [*rules, RuleHit("model_no_reply", "most likely")], cues, unsure)
     return _Draft(reply, _floored(reply, intent, tier, policy), rules, cues, unsure)
+
+
+def _private_outweighs(silence: RuleHit, private_hits: list[RuleHit], policy: Policy) -> bool:
+    """Whether a private matter overrules a no-reply rule. Personal data in a spam post ("DM
+    me", a phone number) is bait, not an account matter; a subject named in a post the intent
+    head is sure is spam, troll or chatter (`private.topic_cues`) is not the author's matter."""
+    if not private_hits or silence.code == "spam":
+        return False
+    topics = set(policy.config["private"].get("topic_cues", []))
+    only_topics = all(h.cue in topics for h in private_hits)
+    return not (only_topics and silence.code in policy.get("no_reply", "intents"))
 
 
 def _floored(reply: str, intent: str | None, tier: int, policy: Policy) -> int:
