@@ -11,8 +11,11 @@ import re
 import msgspec
 from litestar.testing import TestClient
 from markupsafe import escape
+from msgspec.structs import replace
 
+from switchboard.service import review
 from switchboard.service.schemas import ScoreOut
+from switchboard.service.scoring import explained
 from tests.service.conftest import REVIEW_KEY
 
 TEXT = "where is my order #A123456 for the phone? so annoyed"
@@ -195,3 +198,21 @@ def test_openapi_documents_the_explain_parameter(client: TestClient) -> None:
         assert param["in"] == "query" and param["schema"]["type"] == "boolean"
         assert param["schema"]["default"] is False and not param["required"]
         assert "explanation.evidence" in param["description"]
+
+
+def test_the_page_explains_only_answers_of_the_loaded_model(client: TestClient) -> None:
+    """Check an answer stored by another model or policy version is not given the loaded
+    model's evidence (it would not explain that answer), and one of the loaded model is."""
+    client.post("/v1/score", json={"id": "old", "text": CRISIS})
+    state = client.app.state
+    state.log.flush()
+    pid = next(
+        i["prediction_id"]
+        for i in client.get("/v1/review/queue").json()["items"]
+        if i["mention_id"] == "old"
+    )
+    item = review.get_item(state.engine, pid)
+    assert explained(state.router, item).prediction.explanation.evidence  # same model: computed
+    for field in ("model_version", "policy_version"):
+        other = replace(item, prediction=replace(item.prediction, **{field: "someone-else"}))
+        assert explained(state.router, other) is other, field
