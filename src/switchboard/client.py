@@ -154,14 +154,20 @@ class Client:
 
     # --- scoring ---------------------------------------------------------------------------
 
-    def score(self, mention: MentionIn | Mapping[str, Any]) -> ScoreOut:
-        """`POST /v1/score`: one mention (a `MentionIn` or a dict of its fields)."""
-        return self._call("POST", "/v1/score", ScoreOut, _mention(mention))
+    def score(self, mention: MentionIn | Mapping[str, Any], *, explain: bool = False) -> ScoreOut:
+        """`POST /v1/score`: one mention (a `MentionIn` or a dict of its fields); `explain`
+        adds the evidence words and model features (`?explain=true`)."""
+        params = {"explain": "true"} if explain else None
+        return self._call("POST", "/v1/score", ScoreOut, _mention(mention), params)
 
-    def score_batch(self, mentions: Iterable[MentionIn | Mapping[str, Any]]) -> list[ScoreOut]:
-        """`POST /v1/score/batch`: results in request order (at most the service's max_batch)."""
+    def score_batch(
+        self, mentions: Iterable[MentionIn | Mapping[str, Any]], *, explain: bool = False
+    ) -> list[ScoreOut]:
+        """`POST /v1/score/batch`: results in request order (at most the service's max_batch);
+        `explain` as for `score`."""
         body = {"mentions": [_mention(m) for m in mentions]}
-        return self._call("POST", "/v1/score/batch", BatchOut, body).results
+        params = {"explain": "true"} if explain else None
+        return self._call("POST", "/v1/score/batch", BatchOut, body, params).results
 
     # --- operations and model --------------------------------------------------------------
 

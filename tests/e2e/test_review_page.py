@@ -69,6 +69,18 @@ def page(server: str, request: pytest.FixtureRequest) -> Iterator[object]:
             tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
 
 
+def test_evidence_is_highlighted_for_a_mention_scored_without_explain(page, server: str) -> None:
+    """Check the page marks the words that moved the heads although the mention was scored
+    without `?explain=true` (its stored answer has no evidence; the page computes it)."""
+    sign_in(page)
+    page.goto("/review?reason=crisis")
+    marks = page.locator("#evidence-text mark")
+    assert marks.count() > 0
+    words = [marks.nth(i).text_content() for i in range(marks.count())]
+    assert all(w and w in CRISIS for w in words), words
+    assert page.text_content("#evidence-text") == CRISIS  # the whole text, in order
+
+
 def test_reviewer_signs_in_filters_corrects_with_keys_and_sees_summary(page, server: str) -> None:
     """Check the whole review round, recorded under the signed-in identity, and sign-out."""
     page.goto("/review")

@@ -116,6 +116,25 @@ def test_explanations_are_the_same_alone_and_in_a_batch(
             assert all(w > 0 for _, w in pred.top_features)
 
 
+def test_explaining_afterwards_gives_the_features_of_predicting_with_explain(
+    trained: TrainResult, cases: pd.DataFrame
+) -> None:
+    """`explain_heads` (the service's path, explaining only when asked) fills in the same top
+    features that `predict_heads(explain=...)` computes, for a batch and for one row alone, and
+    leaves the answers as they were."""
+    bundle = trained.bundle
+    for frame in (cases.head(12), cases.head(1)):
+        X = bundle.rows(frame)
+        with_explain = bundle.predict_heads(X, explain=5)
+        plain = bundle.predict_heads(X)
+        before = [{k: (p.label, p.probabilities) for k, p in h.items()} for h in plain]
+        bundle.explain_heads(X, plain, 5)
+        assert before == [{k: (p.label, p.probabilities) for k, p in h.items()} for h in plain]
+        for a, b in zip(plain, with_explain, strict=True):
+            for name in a:
+                assert a[name].top_features == b[name].top_features, name
+
+
 def test_explanation_is_the_largest_weight_times_value(
     trained: TrainResult, cases: pd.DataFrame
 ) -> None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from switchboard.routing.policy import load_policy
-from switchboard.routing.router import Router, mentions_from_records
+from switchboard.routing.router import Recommendation, Router, mentions_from_records
 from switchboard.routing.types import Context, Mention, Responder
 from switchboard.settings import Settings
 from switchboard.training.fit import fit_bundle
 from tests.conftest import make_cases
 
 NOON_UTC = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SAMPLE = Path(__file__).parents[2] / "datasets" / "sample" / "cases.csv"
 TEAM = (
     Responder(id="a", tiers=(2, 3, 4), online=True, shift_start_hour=0, shift_end_hour=24),
     Responder(id="b", tiers=(2, 3, 4), online=True, shift_start_hour=0, shift_end_hour=24),
@@ -75,3 +78,33 @@ def test_records_become_mentions_with_missing_fields_as_none() -> None:
     first, second = mentions_from_records(rows)
     assert first == Mention(id="c1", text="hi", author_followers=12)
     assert second.id == "1" and second.channel is None
+
+
+def test_explaining_changes_no_decision(router: Router) -> None:
+    """Check that asking for explanations (`explain=N`) only adds features and evidence: the
+    heads and decisions of the shipped sample's mentions are the same, in a batch and alone."""
+    records = pd.read_csv(SAMPLE).head(60).to_dict("records")
+    mentions = mentions_from_records(records)
+    plain = router.recommend(mentions, roster=TEAM, now=NOON_UTC)
+    asked = router.recommend(mentions, roster=TEAM, now=NOON_UTC, explain=5)
+    assert [r.decision for r in plain] == [r.decision for r in asked]
+    assert [_labels(r) for r in plain] == [_labels(r) for r in asked]
+    assert not any(r.explained or r.evidence for r in plain)
+    assert all(r.explained and r.evidence for r in asked)
+    assert all(any(p.top_features for p in r.heads.values()) for r in asked)
+    for m in mentions[:10]:  # one mention alone takes the single-row paths
+        alone = router.recommend([m], roster=TEAM, now=NOON_UTC)[0]
+        explained = router.recommend([m], roster=TEAM, now=NOON_UTC, explain=5)[0]
+        assert alone.decision == explained.decision and _labels(alone) == _labels(explained)
+
+
+def test_a_router_explains_by_default_only_if_built_to(router: Router) -> None:
+    """Check `Router(explain=N)` still explains every recommendation unless told 0."""
+    chatty = Router(router.bundle, router.policy, explain=3)
+    rec = chatty.recommend(_mentions()[:1])[0]
+    assert rec.explained and 0 < len(rec.heads["intent"].top_features) <= 3
+    assert not chatty.recommend(_mentions()[:1], explain=0)[0].explained
+
+
+def _labels(rec: Recommendation) -> dict[str, tuple[str, dict[str, float]]]:
+    return {k: (h.label, h.probabilities) for k, h in rec.heads.items()}

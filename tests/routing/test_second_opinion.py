@@ -137,3 +137,13 @@ def test_model_card_lists_the_second_opinion_heads(trained: TrainResult) -> None
     card = build_card(trained.bundle.metadata, {"heads": {}}, [], None)
     section = card.split("## Second opinion (the cascade)")[1].split("## Decisions")[0]
     assert "| intent |" in section and "validation macro-F1" in section
+
+
+def test_explaining_changes_no_cascade_decision(trained: TrainResult) -> None:
+    """Check that asking for explanations leaves which mentions the transformer decided, and
+    how, as they are without."""
+    router = Router(trained.bundle, _policy(0.9999))
+    plain, asked = router.recommend(MENTIONS), router.recommend(MENTIONS, explain=3)
+    assert [r.decision for r in plain] == [r.decision for r in asked]
+    assert any(h.code == "second_opinion" for r in asked for h in r.decision.rules)
+    assert all(r.explained for r in asked) and not any(r.explained for r in plain)

@@ -63,6 +63,19 @@ def test_client_batch(client: TestClient) -> None:
     assert all(isinstance(r, ScoreOut) for r in results)
 
 
+def test_client_asks_for_explanations_only_when_told(client: TestClient) -> None:
+    """Check that `explain=True` sends `?explain=true` and gets evidence and features back,
+    and that the default gets neither."""
+    text = "where is my order #A1234567? so annoyed"
+    with _sb(client) as sb:
+        plain = sb.score({"id": "x1", "text": text})
+        asked = sb.score({"id": "x2", "text": text}, explain=True)
+        batch = sb.score_batch([{"id": "x3", "text": text}], explain=True)
+    assert plain.explanation.evidence == {} and plain.explanation.features == {}
+    assert asked.explanation.evidence and asked.explanation.features
+    assert batch[0].explanation.evidence and (plain.tier, plain.reply) == (asked.tier, asked.reply)
+
+
 def test_client_error_names_the_field(client: TestClient) -> None:
     """Check that a 400 becomes a SwitchboardError with the service's error, detail and field."""
     with _sb(client) as sb, pytest.raises(SwitchboardError) as caught:

@@ -25,7 +25,9 @@ def test_score_answers_every_documented_field(client: TestClient) -> None:
     assert 1 <= body["tier"]["level"] <= 5 and body["tier"]["name"]
     assert 0 <= body["priority"] <= 100
     assert {"rules", "features"} <= set(body["explanation"])
-    assert body["explanation"]["features"]["intent"]
+    assert body["explanation"]["features"] == {}  # not asked for
+    asked = client.post("/v1/score?explain=true", json={"id": "m2", "text": "my phone broke"})
+    assert asked.json()["explanation"]["features"]["intent"]
 
 
 def test_order_number_goes_private_through_the_api(client: TestClient) -> None:

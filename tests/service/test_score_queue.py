@@ -26,7 +26,7 @@ def test_requests_queued_together_are_scored_as_one_batch() -> None:
     later is scored alone, at once; every request gets its own answer back."""
     batches: list[list[str]] = []
 
-    def score(router: object, mentions: list[MentionIn]) -> list:
+    def score(router: object, mentions: list[MentionIn], explain: bool) -> list:
         batches.append([m.id for m in mentions])
         return [f"answer-{m.id}" for m in mentions]
 
@@ -42,8 +42,29 @@ def test_requests_queued_together_are_scored_as_one_batch() -> None:
     assert batches == [[str(i) for i in range(8)], ["late"]]
 
 
+def test_explained_requests_are_scored_apart_in_arrival_order() -> None:
+    """A batch splits into runs of one explain flag, in arrival order: no request pays for an
+    explanation it did not ask for, and each asking request gets one."""
+    runs: list[tuple[bool, list[str]]] = []
+
+    def score(router: object, mentions: list[MentionIn], explain: bool) -> list:
+        runs.append((explain, [m.id for m in mentions]))
+        return [f"{m.id}:{'explained' if explain else 'plain'}" for m in mentions]
+
+    queue = ScoreQueue(score)  # type: ignore[arg-type]
+    flags = [False, False, True, True, False]
+
+    async def run() -> list[str]:
+        calls = [queue.score(None, _mention(str(i)), f) for i, f in enumerate(flags)]  # type: ignore[arg-type]
+        return await asyncio.gather(*calls)
+
+    answers = asyncio.run(run())
+    assert answers == ["0:plain", "1:plain", "2:explained", "3:explained", "4:plain"]
+    assert runs == [(False, ["0", "1"]), (True, ["2", "3"]), (False, ["4"])]
+
+
 def test_a_failed_batch_fails_each_of_its_requests() -> None:
-    def score(router: object, mentions: list[MentionIn]) -> list:
+    def score(router: object, mentions: list[MentionIn], explain: bool) -> list:
         raise LogUnavailable("predictions cannot be recorded: disk full")
 
     queue = ScoreQueue(score)  # type: ignore[arg-type]
@@ -104,11 +125,45 @@ def test_concurrent_http_requests_are_answered_as_one_at_a_time(client: TestClie
         assert b["id"] == f"together-{i}"
 
 
+def test_concurrent_requests_with_and_without_explain_get_the_same_decisions(
+    client: TestClient,
+) -> None:
+    """Through HTTP, from several threads at once, every other request asking for an
+    explanation: the asking ones get evidence, the others none, and the decisions are those
+    each mention gets alone."""
+    texts = [
+        f"{TEXT} (case {i})" if i % 3 else "my phone broke again, so annoyed" for i in range(12)
+    ]
+    alone = {
+        i: client.post("/v1/score", json={"id": f"alone-{i}", "text": t}).json()
+        for i, t in enumerate(texts)
+    }
+    together: dict[int, dict] = {}
+
+    def send(i: int) -> None:
+        query = "?explain=true" if i % 2 else ""
+        body = {"id": f"mixed-{i}", "text": texts[i]}
+        together[i] = client.post(f"/v1/score{query}", json=body).json()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for i in range(len(texts)):
+        a, b = alone[i], together[i]
+        assert (a["reply"], a["tier"], a["priority"], a["sla_seconds"]) == (
+            b["reply"], b["tier"], b["priority"], b["sla_seconds"]
+        )  # fmt: skip
+        assert a["explanation"]["rules"] == b["explanation"]["rules"]
+        assert bool(b["explanation"]["evidence"]) == bool(i % 2), b["explanation"]
+
+
 @pytest.mark.parametrize("size", [1, 2])
 def test_queue_batch_setting_bounds_a_batch(size: int) -> None:
     seen: list[int] = []
 
-    def score(router: object, mentions: list[MentionIn]) -> list:
+    def score(router: object, mentions: list[MentionIn], explain: bool) -> list:
         seen.append(len(mentions))
         return ["ok"] * len(mentions)
 

@@ -157,6 +157,29 @@ class Bundle:
                 )
         return out
 
+    def explain_heads(
+        self, X: Rows | sp.csr_matrix, heads: Sequence[dict[str, HeadPrediction]], top: int
+    ) -> None:
+        """Fill in, in place, the `top_features` of predictions that `predict_heads` made for
+        these rows without them: the features that pushed each head hardest to its answer.
+
+        Why apart from `predict_heads`: the service explains only when a caller asks, and
+        explaining here reads the answers without computing them again, so asking for an
+        explanation cannot change a decision."""
+        if not self.heads or top <= 0 or not heads:
+            return
+        if not isinstance(X, Rows):
+            X = Rows(X.data, X.indices, X.indptr, X.shape[1])
+        names = self.feature_names()
+        best = {}
+        for name, head in self.heads.items():
+            index = {c: i for i, c in enumerate(head.classes)}
+            best[name] = np.array([index[h[name].label] for h in heads], dtype=np.intp)
+        contrib = self.stacked().contributions(X, best, top)
+        for name in self.heads:
+            for h, top_i in zip(heads, contrib[name], strict=True):
+                h[name].top_features = [(names[j], v) for j, v in top_i]
+
     def predict(self, frame: Columns, explain: int = 0) -> list[dict[str, HeadPrediction]]:
         return self.predict_heads(self.rows(frame), explain=explain)
 

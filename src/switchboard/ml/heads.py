@@ -171,11 +171,16 @@ class StackedHeads:
         weights = self.cols[idx]  # entries x stacked classes
         proba = self._softmax((vals @ weights)[None, :])
         cls = [int(proba[s.name][0].argmax()) + s.lo for s in self.spans]
-        contrib = weights[:, cls] * vals[:, None]  # entries x heads
-        k = min(top, len(idx))
+        return proba, self._top_one(X, weights[:, cls] * vals[:, None], top)
+
+    def _top_one(
+        self, X: Rows, contrib: np.ndarray, top: int
+    ) -> dict[str, list[list[tuple[int, float]]]]:
+        """The `top` positive entries per head of a single row's (entries x heads) block."""
+        k = min(top, len(X.indices))
         out: dict[str, list[list[tuple[int, float]]]] = {}
         if k == 0:
-            return proba, {s.name: [[]] for s in self.spans}
+            return {s.name: [[]] for s in self.spans}
         pos = np.argpartition(-contrib, k - 1, axis=0)[:k]
         best = np.take_along_axis(contrib, pos, axis=0)
         order = np.argsort(-best, axis=0)
@@ -183,7 +188,7 @@ class StackedHeads:
         weights_ = np.round(np.take_along_axis(best, order, axis=0).astype(np.float64), 4).T
         for s, fs, ws in zip(self.spans, features, weights_.tolist(), strict=True):
             out[s.name] = [[(f, w) for f, w in zip(fs, ws, strict=True) if w > 0]]
-        return proba, out
+        return out
 
     def contributions(
         self, X: Rows, best: dict[str, np.ndarray], top: int, chunk: int = 128
@@ -195,6 +200,11 @@ class StackedHeads:
         along the entries; no Python loop per entry.
         """
         n = X.shape[0]
+        if n == 1:  # one gather of the chosen columns, no padded block (`explain_one`'s way)
+            idx = np.minimum(X.indices, self.cols.shape[0] - 1)
+            vals = np.where(X.indices < self.cols.shape[0], X.data, 0.0)
+            one = [int(best[s.name][0]) + s.lo for s in self.spans]
+            return self._top_one(X, self.cols[idx[:, None], one] * vals[:, None], top)
         out: dict[str, list[list[tuple[int, float]]]] = {s.name: [] for s in self.spans}
         cls = np.stack([best[s.name] + s.lo for s in self.spans], axis=1)  # rows x heads
         for a in range(0, n, chunk):

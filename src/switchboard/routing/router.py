@@ -42,8 +42,11 @@ class Recommendation:
     # when presence and load change before anyone takes the mention (`Router.rerank`).
     expertise: dict[str, float]
     # Per head, the words of the mention that moved it (routing/evidence.py); empty when the
-    # router explains nothing (`explain=0`).
+    # recommendation was not explained (`Router.recommend(..., explain=0)`).
     evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
+    # Whether the heads' top features and the evidence were computed (they cost more than the
+    # decision itself, so the service computes them only when asked).
+    explained: bool = False
 
     @property
     def intent(self) -> str | None:
@@ -57,7 +60,8 @@ class Router:
     def __init__(self, bundle: Bundle, policy: Policy, explain: int = 0) -> None:
         self.bundle = bundle
         self.policy = policy
-        # Top features per head in each explanation; 0 = no explanation (features or evidence).
+        # Top features per head in each explanation when `recommend` is not told otherwise;
+        # 0 = no explanation (features or evidence).
         self.explain = explain
 
     def vectorise(self, mentions: Sequence[Mention]) -> Rows:
@@ -103,23 +107,30 @@ class Router:
         contexts: Sequence[Context] | None = None,
         roster: Sequence[Responder] = (),
         now: datetime | None = None,
+        explain: int | None = None,
     ) -> list[Recommendation]:
         """Recommend for a batch: one vectorisation, every head, expertise, then the policy.
 
         `contexts` (author history, brand volume) default to "nothing known" at `now`.
+        `explain`: top features per head, with the evidence words, in each recommendation
+        (None: the router's own `explain`; 0: no explanation). Explaining only reads the heads'
+        answers (`Bundle.explain_heads`), so the decisions are the same either way.
         """
         if not mentions:
             return []
+        top = self.explain if explain is None else explain
         if contexts is None:
             contexts = [Context(now=now or datetime.now(UTC))] * len(mentions)
         X = self.vectorise(mentions)
-        heads = self.bundle.predict_heads(X, explain=self.explain)
+        heads = self.bundle.predict_heads(X)
+        if top:  # before the second opinion: its heads come without features
+            self.bundle.explain_heads(X, heads, top)
         asked = self.second_opinion(mentions, heads)
         expertise = self.expertise(X, heads, roster)
-        words = evidence(self.bundle, X, heads, mentions) if self.explain else [{}] * len(heads)
+        words = evidence(self.bundle, X, heads, mentions) if top else [{}] * len(heads)
         decisions = decide_many(mentions, heads, contexts, roster, expertise, self.policy)
         return [
-            Recommendation(m, h, _noted(d, a), e, w)
+            Recommendation(m, h, _noted(d, a), e, w, top > 0)
             for m, h, d, e, a, w in zip(
                 mentions, heads, decisions, expertise, asked, words, strict=True
             )

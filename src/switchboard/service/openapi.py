@@ -159,6 +159,18 @@ DATE_QUERY = _filter(
 )
 
 
+# `?explain=` of the scoring endpoints (routes/scoring.py).
+EXPLAIN_QUERY = QueryParameter(
+    description="Also compute, per head, the words of the mention that moved it "
+    "(`explanation.evidence`, with offsets to highlight) and its top model features "
+    "(`explanation.features`). Off by default, since they cost more than the decision itself; "
+    "without them both are empty, and `explanation.summary` and `explanation.rules` are given "
+    "either way. The decision is the same with or without. `true` or `false` (`1`, `0`); "
+    "any other value is a 400 naming `explain`. A replay (an id already scored with the same "
+    "text) answers as the first time, explained only if that request asked.",
+)
+
+
 def openapi_config() -> OpenAPIConfig:
     """Title, version, description, the bearer scheme, and Swagger UI from local assets."""
     favicon = f"<link rel='icon' type='image/png' href='{ASSETS_URL}/favicon-32x32.png'>"

@@ -14,6 +14,10 @@ at once (no timer, no waiting for company) and batches form only under load. Eac
 still answered as if alone: a clash or a replay is decided per request, in arrival order
 (routes/scoring.py::score_each).
 
+`?explain=true` requests queue like the others; a batch is split into runs of one router and
+one explain flag, in arrival order, so an explained request never makes its neighbours pay
+for explanations, and the decisions are the same either way (`Router.recommend`).
+
 Why on the event loop and not a thread of its own (the first version): a thread costs two
 thread wake-ups per request, and on a busy machine each waits for the scheduler — at
 concurrency 1 under load, p50 rose from 12 to 40 ms (bench, #14); scoring is Python that
@@ -29,10 +33,12 @@ from typing import Any
 from switchboard.routing.router import Router
 from switchboard.service.schemas import MentionIn, ScoreOut
 
-# Scores a list of independent requests' mentions with one router: per mention its response or
-# the exception its request should raise (routes/scoring.py::score_each).
-ScoreEach = Callable[[Router, list[MentionIn]], list[ScoreOut | BaseException]]
-Item = tuple[Router, MentionIn, "asyncio.Future[ScoreOut]"]
+# Scores a list of independent requests' mentions with one router, explained or not: per
+# mention its response or the exception its request should raise
+# (routes/scoring.py::score_each).
+ScoreEach = Callable[[Router, list[MentionIn], bool], list[ScoreOut | BaseException]]
+Key = tuple[Router, bool]  # the router and the explain flag: one run is scored per key
+Item = tuple[Key, MentionIn, "asyncio.Future[ScoreOut]"]
 
 
 class ScoreQueue:
@@ -44,11 +50,12 @@ class ScoreQueue:
         self.batches = 0  # batches scored (tests and benchmarks read it)
         self.mentions = 0
 
-    async def score(self, router: Router, mention: MentionIn) -> ScoreOut:
-        """The mention's response, scored with whatever else is queued meanwhile."""
+    async def score(self, router: Router, mention: MentionIn, explain: bool = False) -> ScoreOut:
+        """The mention's response, scored with whatever else is queued meanwhile; with
+        `explain`, with evidence and features."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ScoreOut] = loop.create_future()
-        self._pending.append((router, mention, future))
+        self._pending.append(((router, explain), mention, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(loop.call_soon, self._flush)  # two turns: see the module docstring
@@ -61,9 +68,9 @@ class ScoreQueue:
             asyncio.get_running_loop().call_soon(self._flush)
         else:
             self._scheduled = False
-        for router, items in _by_router(taken):
+        for (router, explain), items in _runs(taken):
             try:
-                results = self._score_each(router, [m for m, _ in items])
+                results = self._score_each(router, [m for m, _ in items], explain)
             except Exception as exc:  # every request of the batch fails; each logs it
                 results = [exc] * len(items)
             self.batches += 1
@@ -71,14 +78,15 @@ class ScoreQueue:
             _settle([f for _, f in items], results)
 
 
-def _by_router(
+def _runs(
     taken: Sequence[Item],
-) -> list[tuple[Router, list[tuple[MentionIn, asyncio.Future[ScoreOut]]]]]:
-    """Runs of requests with the same router, in order (a model reload splits a batch)."""
-    runs: list[tuple[Router, list[tuple[MentionIn, asyncio.Future[ScoreOut]]]]] = []
-    for router, mention, future in taken:
-        if not runs or runs[-1][0] is not router:
-            runs.append((router, []))
+) -> list[tuple[Key, list[tuple[MentionIn, asyncio.Future[ScoreOut]]]]]:
+    """Runs of requests with the same router and explain flag, in order (a model reload or
+    an explained request splits a batch)."""
+    runs: list[tuple[Key, list[tuple[MentionIn, asyncio.Future[ScoreOut]]]]] = []
+    for key, mention, future in taken:
+        if not runs or runs[-1][0][0] is not key[0] or runs[-1][0][1] != key[1]:
+            runs.append((key, []))
         runs[-1][1].append((mention, future))
     return runs
 

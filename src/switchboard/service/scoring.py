@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from msgspec.structs import replace
+
 from switchboard.ml.bundle import HeadPrediction
 from switchboard.routing.reasons import summary
 from switchboard.routing.router import Recommendation, Router
@@ -22,13 +24,15 @@ from switchboard.service.schemas import (
     MentionIn,
     RankedOut,
     Reply,
+    ReviewItem,
     Rule,
     ScoreOut,
     Tier,
 )
 from switchboard.settings import Settings
 
-EXPLAIN_FEATURES = 5  # top features per head in every response's explanation
+# Top features per head in an explanation, when the caller asks for one (`?explain=true`).
+EXPLAIN_FEATURES = 5
 
 
 def check_text(m: MentionIn, field: str, max_chars: int) -> None:
@@ -66,7 +70,9 @@ def _label(p: HeadPrediction | None) -> Label | None:
 
 
 def to_response(rec: Recommendation, router: Router) -> ScoreOut:
-    """The API's form of a recommendation."""
+    """The API's form of a recommendation. `features` and `evidence` are empty unless it was
+    explained (`?explain=true`); `summary` and `rules` are always there (cheap, and the SMMS
+    shows them)."""
     d, heads = rec.decision, rec.heads
     return ScoreOut(
         id=rec.mention.id,
@@ -93,7 +99,9 @@ def to_response(rec: Recommendation, router: Router) -> ScoreOut:
             features={
                 h: [Feature(feature=f, weight=w) for f, w in p.top_features]
                 for h, p in heads.items()
-            },
+            }
+            if rec.explained
+            else {},
         ),
     )
 
@@ -104,10 +112,55 @@ def score_batch(
     roster: Sequence[Responder],
     now: datetime,
     contexts: Sequence[Context] | None = None,
+    explain: bool = False,
 ) -> list[ScoreOut]:
-    """Score API mentions through the one recommendation path."""
-    recs = router.recommend([to_mention(m) for m in mentions], contexts, roster, now)
+    """Score API mentions through the one recommendation path; with `explain`, with each
+    head's top features and the evidence words."""
+    recs = router.recommend(
+        [to_mention(m) for m in mentions], contexts, roster, now, explain_features(explain)
+    )
     return [to_response(r, router) for r in recs]
+
+
+def explain_features(explain: bool) -> int:
+    """`Router.recommend`'s `explain` for the API's `?explain=` flag."""
+    return EXPLAIN_FEATURES if explain else 0
+
+
+def explained(router: Router, item: ReviewItem) -> ReviewItem:
+    """The review item with its answer's evidence and features, computed now from the loaded
+    model when the stored answer has none (it was scored without `?explain=true`).
+
+    Only when the model and policy that answered are the ones loaded and the heads answer the
+    same again: another model's words would not explain this answer, so then the item is left
+    as stored. The prediction log is not touched: it keeps what was answered."""
+    p = item.prediction
+    if p.explanation.evidence or p.explanation.features:
+        return item
+    if (p.model_version, p.policy_version) != (router.bundle.version, router.policy.version):
+        return item
+    author = item.author
+    mention = Mention(
+        id=item.mention_id,
+        text=item.text,
+        channel=item.channel,
+        author_followers=author.followers if author else None,
+        author_verified=author.verified if author else None,
+    )
+    rec = router.recommend([mention], explain=EXPLAIN_FEATURES)[0]
+    if (rec.intent, _label_of(rec.heads, "sentiment")) != (
+        p.intent.label if p.intent else None,
+        p.sentiment.label if p.sentiment else None,
+    ):
+        return item
+    again = to_response(rec, router).explanation
+    explanation = replace(p.explanation, evidence=again.evidence, features=again.features)
+    return replace(item, prediction=replace(p, explanation=explanation))
+
+
+def _label_of(heads: dict[str, HeadPrediction], name: str) -> str | None:
+    head = heads.get(name)
+    return head.label if head is not None else None
 
 
 def prediction_row(

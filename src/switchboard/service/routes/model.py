@@ -18,15 +18,17 @@ from switchboard.service.auth import require
 from switchboard.service.errors import Conflict, NotReady
 from switchboard.service.openapi import BEARER, errors
 from switchboard.service.schemas import ErrorOut, ModelOut, ShadowOut
-from switchboard.service.scoring import EXPLAIN_FEATURES
 from switchboard.service.shadow import Shadow, report
 from switchboard.settings import Settings
 
 
 def load_router(
-    settings: Settings, policy: Policy, alias: str = CHAMPION, explain: int = EXPLAIN_FEATURES
+    settings: Settings, policy: Policy, alias: str = CHAMPION
 ) -> tuple[Router | None, str]:
-    """The verified champion (or another alias) behind a Router, or None and why not."""
+    """The verified champion (or another alias) behind a Router, or None and why not.
+
+    The Router explains nothing by default: a request that asks (`?explain=true`) gets its
+    evidence and features through `Router.recommend(..., explain=N)`, the others do not pay."""
     try:
         bundle = Registry(settings.registry_path).load(alias)
     except (RegistryError, BundleIntegrityError, OSError) as exc:
@@ -37,7 +39,7 @@ def load_router(
     # up as multi-ms pauses inside requests (bench/serving.py).
     gc.collect()
     gc.freeze()
-    return Router(bundle, policy, explain=explain), ""
+    return Router(bundle, policy), ""
 
 
 def load_challenger(settings: Settings, policy: Policy, shadow: Shadow) -> None:
@@ -53,8 +55,8 @@ def load_challenger(settings: Settings, policy: Policy, shadow: Shadow) -> None:
     if version is None:
         shadow.set_challenger(None, None)
         return
-    # No explanations: shadow rows keep labels and decisions, not features.
-    router, error = load_router(settings, policy, CHALLENGER, explain=0)
+    # No explanations (the default): shadow rows keep labels and decisions, not features.
+    router, error = load_router(settings, policy, CHALLENGER)
     shadow.set_challenger(router, router.bundle.version if router else version, error)
 
 

@@ -48,6 +48,7 @@ from switchboard.service.schemas import (
     ReviewOut,
     SummaryOut,
 )
+from switchboard.service.scoring import explained
 from switchboard.service.sessions import session_config
 from switchboard.settings import Settings
 
@@ -312,7 +313,12 @@ class ReviewPage(Controller):
         items, total = review.queue(state.engine, f, PAGE_SIZE, 0)
         context["query"] = urlencode({k: v for k, v in context["filters"].items() if v})
         chosen = next((i for i in items if str(i.prediction_id) == item), None)
-        context.update(items=items, total=total, current=chosen or (items[0] if items else None))
+        current = chosen or (items[0] if items else None)
+        # Answers scored without `?explain=true` are stored without evidence: the page computes
+        # it for the one item it shows, from the loaded model (service/scoring.py `explained`).
+        context.update(
+            items=items, total=total, current=explained(router, current) if current else None
+        )
         return Template("review.html", context=context)
 
     @get("/summary", sync_to_thread=True)

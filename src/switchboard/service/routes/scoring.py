@@ -20,10 +20,17 @@ from switchboard.routing.types import AuthorHistory, Context
 from switchboard.service import activity, store
 from switchboard.service.auth import require
 from switchboard.service.errors import Conflict, InvalidInput, LogUnavailable
-from switchboard.service.openapi import BATCH_EXAMPLES, BEARER, MENTION_EXAMPLES, errors
+from switchboard.service.openapi import (
+    BATCH_EXAMPLES,
+    BEARER,
+    EXPLAIN_QUERY,
+    MENTION_EXAMPLES,
+    errors,
+)
 from switchboard.service.schemas import BatchIn, BatchOut, MentionIn, ScoreOut
 from switchboard.service.scoring import (
     check_text,
+    explain_features,
     log_fields,
     prediction_row,
     to_mention,
@@ -42,13 +49,16 @@ def _log_scored(results: list[ScoreOut], seconds: float) -> None:
         log.info("mention scored", extra=log_fields(r, latency_ms))
 
 
-def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
+def _score_and_log(
+    state: State, router: Router, mentions: list[MentionIn], explain: bool = False
+) -> list[ScoreOut]:
     """Score the mentions not scored before, journal them, and answer every one in order.
 
     A mention id already in the prediction log, or met earlier in the same batch, gets the
     stored response back (`replayed: true`) if the text is the same, so an SMMS that retries
     after a timeout creates no second log row, review item or history entry. The same id with
-    another text is a 409, since it would silently get the first text's answer.
+    another text is a 409, since it would silently get the first text's answer. A replay is
+    the answer as first given: explained only if that request asked (`explain`).
     """
     known = _stored(state, mentions)
     firsts: dict[str, MentionIn] = {}
@@ -62,7 +72,7 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
             )
     fresh = list(firsts.values())
     if fresh:
-        for m, r in zip(fresh, _score_fresh(state, router, fresh), strict=True):
+        for m, r in zip(fresh, _score_fresh(state, router, fresh, explain), strict=True):
             known[m.id] = (m.text, r)
     return [
         known[m.id][1] if firsts.get(m.id) is m else replace(known[m.id][1], replayed=True)
@@ -71,7 +81,7 @@ def _score_and_log(state: State, router: Router, mentions: list[MentionIn]) -> l
 
 
 def score_each(
-    state: State, router: Router, mentions: list[MentionIn]
+    state: State, router: Router, mentions: list[MentionIn], explain: bool = False
 ) -> list[ScoreOut | Exception]:
     """Independent requests' mentions, each answered as if scored alone, in this order.
 
@@ -94,7 +104,7 @@ def score_each(
     failed: Exception | None = None
     if fresh:
         try:
-            scored = _score_fresh(state, router, list(fresh.values()))
+            scored = _score_fresh(state, router, list(fresh.values()), explain)
         except Exception as exc:  # handed to each request that waits on it
             failed = exc
         else:
@@ -122,8 +132,11 @@ def _stored(state: State, mentions: list[MentionIn]) -> dict[str, tuple[str, Sco
     }
 
 
-def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> list[ScoreOut]:
-    """Score with author history and brand volume, then journal every prediction.
+def _score_fresh(
+    state: State, router: Router, mentions: list[MentionIn], explain: bool = False
+) -> list[ScoreOut]:
+    """Score with author history and brand volume, then journal every prediction (with the
+    explanation when `explain`: the log stores what was answered).
 
     Author history comes from the counters of service/activity.py: through a 1 s cache that
     this process updates with its own mentions, or, with `shared_author_history` (replicas),
@@ -133,14 +146,14 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
     now = datetime.now(UTC)
     authors = sorted({m.author.id for m in mentions if m.author and m.author.id})
     if state.settings.shared_author_history and authors:
-        return _shared(state, router, mentions, authors, now)
+        return _shared(state, router, mentions, authors, now, explain)
     history = state.author_history_cache.get_many(
         authors,
         lambda ids: _with_default(
             activity.author_history(state.engine, ids, now), ids, AuthorHistory()
         ),
     )
-    results, rows = _score_and_journal(state, router, mentions, history, now)
+    results, rows = _score_and_journal(state, router, mentions, history, now, explain=explain)
     for row in rows:
         if row["author_id"]:
             state.author_history_cache.update(
@@ -150,7 +163,12 @@ def _score_fresh(state: State, router: Router, mentions: list[MentionIn]) -> lis
 
 
 def _shared(
-    state: State, router: Router, mentions: list[MentionIn], authors: list[str], now: datetime
+    state: State,
+    router: Router,
+    mentions: list[MentionIn],
+    authors: list[str],
+    now: datetime,
+    explain: bool = False,
 ) -> list[ScoreOut]:
     """Author history as every replica sees it: read the counters (no cache), score, add the
     new mentions to the counters (one UPSERT, committed), then journal and answer. A mention
@@ -162,7 +180,7 @@ def _shared(
         found = activity.author_history(conn, authors, now)
         conn.commit()
         history = _with_default(found, authors, AuthorHistory())
-        return _score_and_journal(state, router, mentions, history, now, conn)[0]
+        return _score_and_journal(state, router, mentions, history, now, conn, explain)[0]
 
 
 def _score_and_journal(
@@ -172,6 +190,7 @@ def _score_and_journal(
     history: dict[str, AuthorHistory],
     now: datetime,
     count_on: Connection | None = None,
+    explain: bool = False,
 ) -> tuple[list[ScoreOut], list[dict]]:
     """Score with these author histories and the cached brand volume and roster, then journal.
 
@@ -195,7 +214,9 @@ def _score_and_journal(
         for m in mentions
     ]
     roster = state.roster_cache.get("roster", lambda: store.list_responders(engine))
-    recs = router.recommend([to_mention(m) for m in mentions], contexts, roster, now)
+    recs = router.recommend(
+        [to_mention(m) for m in mentions], contexts, roster, now, explain_features(explain)
+    )
     results = [to_response(r, router) for r in recs]
     latency_ms = (time.perf_counter() - started) * 1000 / len(mentions)
     rows = [
@@ -248,7 +269,8 @@ class ScoreController(Controller):
 
     # Concurrent single-mention requests are scored together, in one batch on the event loop
     # (service/score_queue.py); a lone one at once. Batch requests are batches already; they
-    # can take long, so they go to the thread pool and never stall the loop.
+    # can take long, so they go to the thread pool and never stall the loop. `?explain=true`
+    # adds evidence and features (openapi.py EXPLAIN_QUERY); off, they are not computed.
     @post(
         "/",
         operation_id="score",
@@ -262,11 +284,12 @@ class ScoreController(Controller):
         state: State,
         router: NamedDependency[Router],
         settings: NamedDependency[Settings],
+        explain: Annotated[bool, EXPLAIN_QUERY] = False,
     ) -> ScoreOut:
         """Recommend reply, tier, priority, SLA and responders for one mention."""
         check_text(data, "$.text", settings.max_text_chars)
         started = time.perf_counter()
-        result = await state.score_queue.score(router, data)
+        result = await state.score_queue.score(router, data, explain)
         seconds = time.perf_counter() - started
         state.metrics.single(seconds)
         _log_scored([result], seconds)
@@ -286,6 +309,7 @@ class ScoreController(Controller):
         state: State,
         router: NamedDependency[Router],
         settings: NamedDependency[Settings],
+        explain: Annotated[bool, EXPLAIN_QUERY] = False,
     ) -> BatchOut:
         """Score up to `max_batch` mentions; results come back in request order."""
         if not data.mentions:
@@ -298,7 +322,7 @@ class ScoreController(Controller):
         for i, m in enumerate(data.mentions):
             check_text(m, f"$.mentions[{i}].text", settings.max_text_chars)
         started = time.perf_counter()
-        results = _score_and_log(state, router, data.mentions)
+        results = _score_and_log(state, router, data.mentions, explain)
         seconds = time.perf_counter() - started
         state.metrics.batch(seconds, len(results))
         _log_scored(results, seconds)
