@@ -13,8 +13,8 @@ except the one in-process row "with ?explain=true", which shows what asking cost
 Issue #14 targets on 2 cores, each ratio from one run: in-process (second opinion off)
 single-mention p50 <= 0.25 ms and batch >= 20,000 mentions/s; `/v1/score` >= 0.5 x the
 constant-JSON `/health` ceiling at concurrency 64 on one process; p99 < 5 ms at concurrency 1;
-RSS < 600 MB. Printed beside the previous release's figures (HTTP: `PREVIOUS`; in-process:
-`bench/results/serving.previous.json`, a copy of the last release's `serving.json`).
+RSS < 600 MB. Printed beside the previous release's figures, in-process and HTTP, from
+`bench/results/serving.previous.json` (a copy of the last release's `serving.json`).
 `python -m bench.serving [--quick] [--workers 2] [--registry DATA_DIR/registry]` (the last
 reuses a trained model: no training).
 """
@@ -348,16 +348,6 @@ def run(quick: bool = False, workers: int = 1, registry: Path | None = None) -> 
     return payload
 
 
-# The previous release's figures (README "Serving speed", `python -m bench.serving`,
-# 2026-11-24, after #15), printed beside this run's; and the targets of issue #14.
-PREVIOUS = {
-    "c1": "145 req/s, p50 4.6, p99 23.3 ms",
-    "c8": "164 req/s",
-    "c64": "172 req/s",
-    "ratio": "0.056-0.064",
-    "batch": "260 mentions/s",
-    "rss": "524 MB",
-}
 TARGET_RATIO = 0.5  # /v1/score >= 0.5 x the constant-JSON ceiling at concurrency 64, 1 process
 TARGET_P99_MS = 5.0  # at concurrency 1
 TARGET_RSS_MB = 600
@@ -376,10 +366,10 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def _previous() -> dict[str, Any]:
-    """The previous release's in-process figures, or {} when no such file is kept."""
+def _previous(part: str) -> dict[str, Any]:
+    """The previous release's figures (`in_process` or `http`), or {} when none are kept."""
     try:
-        return dict(json.loads(PREVIOUS_FILE.read_text())["in_process"])
+        return dict(json.loads(PREVIOUS_FILE.read_text())[part])
     except (OSError, ValueError, KeyError):
         return {}
 
@@ -424,7 +414,7 @@ def _print(p: dict[str, Any]) -> None:
     print("\nServing speed: in-process floor (no HTTP, no database), one mention at a time")
     stage_rows = [[k, v] for k, v in f["stages_us_p50"].items()]
     print(table(["stage (p50, one mention, second opinion off)", "us"], stage_rows))
-    print(in_process_table(f, _previous()))
+    print(in_process_table(f, _previous("in_process")))
     titles = {
         "second_opinion_on": "second opinion on (the default policy)",
         "second_opinion_off": "second opinion off (second_opinion_below = 0)",
@@ -465,22 +455,40 @@ def _print(p: dict[str, Any]) -> None:
         ok = _row(run, 1)["score"]["p99_ms"] < TARGET_P99_MS
         return f"p99 < {TARGET_P99_MS:g} ms: {_verdict(ok)}"
 
+    before = _previous("http")
+    was_on, was_off = before.get("second_opinion_on"), before.get("second_opinion_off")
+
+    def then(show: Callable[[dict[str, Any]], str], run: dict[str, Any] | None) -> str:
+        return show(run) if run else "-"
+
+    def c8_c64(run: dict[str, Any]) -> str:
+        return f"{_row(run, 8)['score']['rps']:,.0f} / {_row(run, 64)['score']['rps']:,.0f} req/s"
+
+    def batches(run: dict[str, Any]) -> str:
+        return f"{run['batch']['mentions_per_s']:,} mentions/s"
+
+    def rss(run: dict[str, Any]) -> str:
+        return f"{run['rss_mb_after_load']} MB"
+
+    def cold(run: dict[str, Any]) -> str:
+        return f"{run['cold_start_to_ready_s']} s"
+
     rows = [
-        ["/v1/score c=1, second opinion on", c1(on), PREVIOUS["c1"], p99(on)],
-        ["/v1/score c=1, second opinion off", c1(off), "-", p99(off)],
-        ["/v1/score c=8 / c=64, second opinion on",
-         f"{_row(on, 8)['score']['rps']:,.0f} / {_row(on, 64)['score']['rps']:,.0f} req/s",
-         f"{PREVIOUS['c8']} / {PREVIOUS['c64']}", ""],
-        ["score / ceiling at c=64, second opinion on", ratio(on), PREVIOUS["ratio"],
+        ["/v1/score c=1, second opinion on", c1(on), then(c1, was_on), p99(on)],
+        ["/v1/score c=1, second opinion off", c1(off), then(c1, was_off), p99(off)],
+        ["/v1/score c=8 / c=64, second opinion on", c8_c64(on), then(c8_c64, was_on), ""],
+        ["/v1/score c=8 / c=64, second opinion off", c8_c64(off), then(c8_c64, was_off), ""],
+        ["score / ceiling at c=64, second opinion on", ratio(on), then(ratio, was_on),
          f">= {TARGET_RATIO}: {_verdict(_ratio(on) >= TARGET_RATIO)}"],
-        ["score / ceiling at c=64, second opinion off", ratio(off), "-",
+        ["score / ceiling at c=64, second opinion off", ratio(off), then(ratio, was_off),
          f">= {TARGET_RATIO}: {_verdict(_ratio(off) >= TARGET_RATIO)}"],
-        [f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients), on / off",
-         f"{on['batch']['mentions_per_s']:,} / {off['batch']['mentions_per_s']:,} mentions/s",
-         PREVIOUS["batch"], ""],
-        ["RSS after load, 1 process (on)", f"{on['rss_mb_after_load']} MB", PREVIOUS["rss"],
+        [f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients), second opinion on",
+         batches(on), then(batches, was_on), ""],
+        [f"/v1/score/batch ({BATCH_SIZE} per request, 2 clients), second opinion off",
+         batches(off), then(batches, was_off), ""],
+        ["RSS after load, 1 process (on)", rss(on), then(rss, was_on),
          f"< {TARGET_RSS_MB} MB: {_verdict(on['rss_mb_after_load'] < TARGET_RSS_MB)}"],
-        ["cold start to ready", f"{on['cold_start_to_ready_s']} s", "5.3 s", ""],
+        ["cold start to ready (on)", cold(on), then(cold, was_on), ""],
     ]  # fmt: skip
     for key, title in (("workers_on", "on"), ("workers_off", "off")):
         if key in h:
