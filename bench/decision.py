@@ -71,6 +71,8 @@ def score(router: Router, bench: pd.DataFrame) -> dict[str, Any]:
         "to_human": round(sum(r.decision.abstain for r in recs) / len(recs), 3),
         "second_opinion": round(sum(_asked(r) for r in recs) / len(recs), 3),
         "crisis_below_tier_5": int((tiers[crisis] < 5).sum()),
+        # The other side of escalating fast: the crisis team paged for a non-crisis.
+        "tier_5_not_crisis": int((tiers[~crisis] == 5).sum()),
         "wrong": [
             {"id": f"{s}:{i}", "rule": rule, "got": f"{r.decision.reply_action}/{r.decision.tier}"}
             for (s, i, rule), r, ok in zip(
@@ -209,6 +211,7 @@ def _print(
         "random part",
         "to human",
         "crisis < tier 5",
+        "tier 5, no crisis",
         "2nd opinion",
     ]
     rows = [
@@ -219,6 +222,7 @@ def _print(
             r["random_sample_accuracy"],
             r["to_human"],
             r["crisis_below_tier_5"],
+            r["tier_5_not_crisis"],
             r["second_opinion"],
         ]
         for name, r in models.items()
@@ -230,10 +234,11 @@ def _print(
     )
 
 
-SWEEPS: dict[tuple[str, str], tuple[float, ...]] = {
+SWEEPS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("confidence", "second_opinion_below"): (0.0, 0.6, 0.7, 0.8, 0.9, 1.01),
     ("no_reply", "prior_weight"): (1.0, 1.25, 1.5, 2.0),
     ("crisis", "intent_confidence"): (0.8, 0.9, 0.95, 1.01),
+    ("private", "topic_cues"): ((), ("regulated",)),
 }
 
 
@@ -253,6 +258,7 @@ def sweep(shared: Path = SHARED) -> dict[str, Any] | None:
     rows, out = [], {}
     for (section, key), values in SWEEPS.items():
         for value in values:
+            value = list(value) if isinstance(value, tuple) else value  # a list setting
             config_ = {**router.policy.config}
             config_[section] = {**config_[section], key: value}
             policy = replace(router.policy, config=config_)
