@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 from litestar.testing import TestClient
@@ -98,11 +99,9 @@ def test_a_clash_in_a_batch_fails_only_its_own_request(client: TestClient) -> No
     assert state.log.status()["written"] == 2
 
 
-def test_concurrent_http_requests_are_answered_as_one_at_a_time(client: TestClient) -> None:
-    """Through HTTP, from several threads at once: each mention gets the answer it gets alone."""
-    texts = [
-        f"{TEXT} (case {i})" if i % 2 else "my phone broke again, so annoyed" for i in range(12)
-    ]
+def _alone_and_at_once(client: TestClient, texts: list[str], query: Callable[[int], str]) -> tuple:
+    """Each text scored alone, then all at once from one thread each (`query(i)` is the i-th
+    request's query string): the two answers per text."""
     alone = {
         i: client.post("/v1/score", json={"id": f"alone-{i}", "text": t}).json()
         for i, t in enumerate(texts)
@@ -110,15 +109,23 @@ def test_concurrent_http_requests_are_answered_as_one_at_a_time(client: TestClie
     together: dict[int, dict] = {}
 
     def send(i: int) -> None:
-        together[i] = client.post(
-            "/v1/score", json={"id": f"together-{i}", "text": texts[i]}
-        ).json()
+        body = {"id": f"together-{i}", "text": texts[i]}
+        together[i] = client.post(f"/v1/score{query(i)}", json=body).json()
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(texts))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return alone, together
+
+
+def test_concurrent_http_requests_are_answered_as_one_at_a_time(client: TestClient) -> None:
+    """Through HTTP, from several threads at once: each mention gets the answer it gets alone."""
+    texts = [
+        f"{TEXT} (case {i})" if i % 2 else "my phone broke again, so annoyed" for i in range(12)
+    ]
+    alone, together = _alone_and_at_once(client, texts, lambda i: "")
     for i in range(len(texts)):
         a, b = alone[i], together[i]
         assert (a["reply"], a["tier"], a["priority"]) == (b["reply"], b["tier"], b["priority"])
@@ -134,22 +141,7 @@ def test_concurrent_requests_with_and_without_explain_get_the_same_decisions(
     texts = [
         f"{TEXT} (case {i})" if i % 3 else "my phone broke again, so annoyed" for i in range(12)
     ]
-    alone = {
-        i: client.post("/v1/score", json={"id": f"alone-{i}", "text": t}).json()
-        for i, t in enumerate(texts)
-    }
-    together: dict[int, dict] = {}
-
-    def send(i: int) -> None:
-        query = "?explain=true" if i % 2 else ""
-        body = {"id": f"mixed-{i}", "text": texts[i]}
-        together[i] = client.post(f"/v1/score{query}", json=body).json()
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(texts))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    alone, together = _alone_and_at_once(client, texts, lambda i: "?explain=true" if i % 2 else "")
     for i in range(len(texts)):
         a, b = alone[i], together[i]
         assert (a["reply"], a["tier"], a["priority"], a["sla_seconds"]) == (
