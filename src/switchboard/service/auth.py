@@ -217,10 +217,15 @@ def presented_key(connection: ASGIConnection) -> str | None:
 
 def check(connection: ASGIConnection, scope: str) -> Principal:
     """Who presented the key if it has `scope` (admin has all); 401 / 403 otherwise."""
+    return authorise(required_key(connection), scope, connection.app.state)
+
+
+def required_key(connection: ASGIConnection) -> str:
+    """The bearer key; 401 when there is none."""
     key = presented_key(connection)
     if key is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", "Authorization")
-    return authorise(key, scope, connection.app.state)
+    return key
 
 
 def authorise(key: str, scope: str, state: State) -> Principal:
@@ -245,9 +250,7 @@ def require(scope: str):
     read (revocation holds from the next request), which happens on a worker thread."""
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        key = presented_key(connection)
-        if key is None:
-            raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", "Authorization")
+        key = required_key(connection)
         state = connection.app.state
         principal = env_principal(key, state.env_keys)
         if principal is None:
