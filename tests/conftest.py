@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from switchboard.settings import Settings
+from switchboard.training.fit import fit_bundle
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "datasets"
@@ -64,6 +65,15 @@ def make_cases(n: int = 400, seed: int = 0) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def trained_bundle():
+    """A small model trained once per session, for the tests that serve or score with one
+    (the service tests, batch-score); registered as version v1."""
+    bundle = fit_bundle(make_cases(400)).bundle
+    bundle.metadata["version"] = "v1"
+    return bundle
 
 
 @pytest.fixture

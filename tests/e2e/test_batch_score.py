@@ -25,27 +25,19 @@ from switchboard.cli import main
 from switchboard.ml.bundle import save_bundle
 from switchboard.ml.registry import CHAMPION, Registry
 from switchboard.settings import Settings
-from switchboard.training.fit import fit_bundle
 from tests.conftest import make_cases
 from tests.live import free_port
 
 SCORE_KEY = "batch-score-key"
 
 
-@pytest.fixture(scope="module")
-def bundle():
-    b = fit_bundle(make_cases(400)).bundle
-    b.metadata["version"] = "v1"
-    return b
-
-
 @pytest.fixture
-def registered(tmp_path: Path, bundle) -> Settings:
+def registered(tmp_path: Path, trained_bundle) -> Settings:
     settings = Settings(
         data_dir=tmp_path / "var", api_keys=f"{SCORE_KEY}:score", database_url="", max_batch=20
     )
     registry = Registry(settings.registry_path)
-    registry.register(bundle, "v1")
+    registry.register(trained_bundle, "v1")
     registry.set_alias(CHAMPION, "v1")
     return settings
 
@@ -272,11 +264,11 @@ def test_spark_engine_without_pyspark_names_the_extra(
 
 
 @pytest.fixture
-def decision_model(tmp_path: Path, bundle, registered: Settings) -> Iterator[Path]:
+def decision_model(tmp_path: Path, trained_bundle, registered: Settings) -> Iterator[Path]:
     """The MLflow decision model of the bundle, saved to a directory (no tracking server)."""
     from switchboard.training.pyfunc import save_decision_model
 
-    save_bundle(bundle, tmp_path / "bundle")
+    save_bundle(trained_bundle, tmp_path / "bundle")
     yield save_decision_model(tmp_path / "bundle", registered.policy_file, tmp_path / "model")
     shutil.rmtree(tmp_path / "model", ignore_errors=True)
 

@@ -18,16 +18,7 @@ from switchboard.service import store
 from switchboard.service.app import create_app
 from switchboard.service.db import make_engine, metadata, migrate, schema_revisions
 from switchboard.settings import Settings
-from switchboard.training.fit import fit_bundle
 from tests import pg
-from tests.conftest import make_cases
-
-
-@pytest.fixture(scope="session")
-def trained_bundle():
-    bundle = fit_bundle(make_cases(400)).bundle
-    bundle.metadata["version"] = "v1"
-    return bundle
 
 
 @pytest.fixture
