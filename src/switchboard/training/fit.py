@@ -450,28 +450,17 @@ def fit_bundle(
     affinity = fitted[AFFINITY][0] if AFFINITY in fitted else None
     expertise = fit_expertise(frame.iloc[trainval], affinity, strength=config.expertise_strength)
     timings["expertise_s"] = time.perf_counter() - t2
-    metadata = {
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_fingerprint": data_fingerprint(frame),
-        "n_rows": len(frame),
-        "split_rule": split_rule(frame),
-        "split_counts": counts,
-        "heads": {
-            h: {
-                "classes": selection[h]["classes"],
-                "C": selection[h]["C"],
-                "temperature": selection[h]["temperature"],
-                "featurisation": selection[h]["featurisation"],
-                "abstain_below": heads[h].abstain_below,
-            }
-            for h in heads
-        },
-        "skipped_heads": skipped,
-        "second_opinion": second,
-        "policy_version": policy_version,
-        "config": asdict(config),
-        "libraries": library_versions(),
-    }
+    metadata = bundle_metadata(
+        data_fingerprint(frame),
+        len(frame),
+        split_rule(frame),
+        counts,
+        {h: head_info(selection[h], heads[h]) for h in heads},
+        skipped_heads=skipped,
+        second_opinion=second,
+        policy_version=policy_version,
+        config=asdict(config),
+    )
     bundle = Bundle(features, heads, expertise, metadata, embedder, deep)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
     steps.start("evaluate")
@@ -485,6 +474,35 @@ def fit_bundle(
     bundle.metadata["metrics"] = metrics_summary(result.metrics)
     steps.done()
     return result
+
+
+def head_info(selected: dict[str, Any], head: LinearHead) -> dict[str, Any]:
+    """What the bundle's metadata records of one head: its classes and the chosen settings."""
+    keys = ("classes", "C", "alpha", "temperature", "featurisation")
+    return {**{k: selected[k] for k in keys if k in selected}, "abstain_below": head.abstain_below}
+
+
+def bundle_metadata(
+    fingerprint: str,
+    n_rows: int,
+    rule: str,
+    counts: dict[str, int],
+    heads: dict[str, dict[str, Any]],
+    **rest: Any,
+) -> dict[str, Any]:
+    """The bundle's metadata, one layout for both trainers (in memory and streaming): what
+    `switchboard models`, the model card and MLflow read. `rest`: skipped heads, second
+    opinion, policy version, config, and a trainer's own entries."""
+    return {
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_fingerprint": fingerprint,
+        "n_rows": n_rows,
+        "split_rule": rule,
+        "split_counts": counts,
+        "heads": heads,
+        **rest,
+        "libraries": library_versions(),
+    }
 
 
 def metrics_summary(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:

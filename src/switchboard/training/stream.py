@@ -35,7 +35,6 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,8 @@ from switchboard.training.fit import (
     Progress,
     TrainConfig,
     TrainResult,
-    library_versions,
+    bundle_metadata,
+    head_info,
     metrics_summary,
 )
 from switchboard.training.split import hash_split
@@ -481,28 +481,17 @@ def fit_stream(
     )
     timings["expertise_s"] = time.perf_counter() - t2
     counts = {s: int(seen.split_counts.get(s, 0)) for s in ("train", "val", "test")}
-    metadata = {
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_fingerprint": seen.fingerprint.hexdigest()[:16],
-        "n_rows": seen.n_rows,
-        "split_rule": seen.rule,
-        "split_counts": counts,
-        "heads": {
-            h: {
-                "classes": selection[h]["classes"],
-                "C": selection[h]["C"],
-                "alpha": selection[h]["alpha"],
-                "temperature": selection[h]["temperature"],
-                "featurisation": "tfidf",
-                "abstain_below": heads[h].abstain_below,
-            }
-            for h in heads
-        },
-        "skipped_heads": skipped,
-        "second_opinion": {"skipped": "not trained on the streaming path"},
-        "policy_version": policy_version,
-        "config": {**asdict(config), "featurisations": ["tfidf"], "second_opinion": False},
-        "trainer": {
+    metadata = bundle_metadata(
+        seen.fingerprint.hexdigest()[:16],
+        seen.n_rows,
+        seen.rule,
+        counts,
+        {h: {**head_info(selection[h], heads[h]), "featurisation": "tfidf"} for h in heads},
+        skipped_heads=skipped,
+        second_opinion={"skipped": "not trained on the streaming path"},
+        policy_version=policy_version,
+        config={**asdict(config), "featurisations": ["tfidf"], "second_opinion": False},
+        trainer={
             "kind": "streaming",
             **{k: str(v) if isinstance(v, Path) else v for k, v in asdict(stream).items()},
             "chunks": n_chunks,
@@ -511,8 +500,7 @@ def fit_stream(
             "val_rows_held": held.n_val,
             "test_rows_held": held.n_test,
         },
-        "libraries": library_versions(),
-    }
+    )
     bundle = Bundle(features, heads, expertise, metadata)
     result = TrainResult(bundle, {"heads": {}}, selection, skipped, counts, timings)
     steps.start("evaluate")
